@@ -82,6 +82,8 @@ def _check_factor(factor: object) -> Factor:
         raise MoneyError(
             f"money can only be multiplied by int, Fraction or Decimal, not {type(factor).__name__}"
         )
+    if isinstance(factor, Decimal) and not factor.is_finite():
+        raise MoneyError(f"money cannot be multiplied by {factor}")
     return factor
 
 
@@ -109,6 +111,8 @@ class Money:
         """From major units given exactly: ``Money.of("12.50", "CNY")``. Floats are refused."""
         if isinstance(amount, float):
             raise MoneyError("money is never built from a float; pass a str or Decimal")
+        if isinstance(amount, bool):
+            raise MoneyError("money is never built from a bool")
         try:
             value = Decimal(amount)
         except (InvalidOperation, ValueError, TypeError):
@@ -116,10 +120,16 @@ class Money:
         if not value.is_finite():
             raise MoneyError(f"not a finite amount: {amount!r}")
         exp = _currency(currency).exponent
-        scaled = value.scaleb(exp)
-        if scaled != scaled.to_integral_value():
-            raise MoneyError(f"{amount!r} has more decimals than {currency} allows ({exp})")
-        return cls(int(scaled), currency)
+        sign, digits, dexp = value.as_tuple()
+        shift = dexp + exp  # exact decimal shift, no context rounding
+        if shift < 0:
+            dropped = digits[shift:] if -shift <= len(digits) else digits
+            if any(dropped):
+                raise MoneyError(f"{amount!r} has more decimals than {currency} allows ({exp})")
+            digits = digits[:shift] if -shift < len(digits) else (0,)
+            shift = 0
+        minor = int("".join(map(str, digits)) or "0") * 10**shift
+        return cls(-minor if sign else minor, currency)
 
     # -- properties ---------------------------------------------------------------------------
     @property
@@ -129,7 +139,8 @@ class Money:
     @property
     def amount(self) -> Decimal:
         """The amount in major units, exactly."""
-        return Decimal(self.minor).scaleb(-self.exponent)
+        sign, digits, _ = Decimal(self.minor).as_tuple()
+        return Decimal((sign, digits, -self.exponent))
 
     def is_zero(self) -> bool:
         return self.minor == 0
@@ -243,6 +254,8 @@ class Money:
         if not symbol:
             return sign + number
         gap = "\u00a0" if space else ""
+        if before and space:  # CLDR: "€ -1.234,50" where the symbol stands apart
+            return f"{cur.symbol}{gap}{sign}{number}"
         if before:
             return f"{sign}{cur.symbol}{gap}{number}"
         return f"{sign}{number}{gap}{cur.symbol}"
