@@ -26,3 +26,15 @@ bench-bus: bootstrap
 
 bench-scanner: bootstrap
 	$(PY) tests/bench/bench_scanner.py --data $(DATA)
+
+bench-kiosk: bootstrap
+	$(PY) tests/bench/bench_kiosk.py
+
+bench-backoffice: bootstrap
+	$(PY) tests/bench/bench_backoffice.py
+
+bench-hq: bootstrap
+	$(PY) tests/bench/bench_hq.py
+
+bench-alarms: bootstrap
+	$(PY) tests/bench/bench_alarms.py
