@@ -5,6 +5,11 @@ scale's settings and calibration, and the printer and camera settings. Every wri
 atomic (:class:`AtomicJSONStorage`: temporary file in the same folder, fsync, rename, fsync
 of the folder), so a crash or power cut mid-write leaves the previous profile intact.
 
+The printer section holds :class:`kiosk.devices.printer.settings.PrinterSettings` (the printer
+package's own class; the receipt spool's path is not stored here, it lives in the kiosk's data
+folder). Files written by earlier versions (``device_path``, ``columns``) are read and
+converted.
+
 Everything read back is validated; a bad value raises
 :class:`~kiosk.errors.DeviceConfigError` naming the entry. A new profile starts from
 defaults that run on a laptop (simulated hardware, a dummy printer).
@@ -33,12 +38,17 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from kiosk.devices.printer.errors import PrinterConfigError
+from kiosk.devices.printer.settings import PrinterSettings
 from kiosk.devices.scale.calibration import ScaleCalibration
 from kiosk.errors import DeviceConfigError
 
 __all__ = [
     "AtomicJSONStorage",
+    "BACKENDS",
     "CameraSettings",
+    "DEVICES",
+    "DRAWER_KICKS",
     "DeviceProfile",
     "HardwareSettings",
     "LaneIdentity",
@@ -173,14 +183,49 @@ class LaneIdentity:
         _need_str("lane", "display_name", self.display_name)
 
 
+#: The kiosk's devices, by the names the hardware section and the composition root use.
+DEVICES = ("scanner", "produce_scale", "bag_scale", "drawer", "light", "printer")
+#: ``real`` runs a device's adapter on the Pi's hardware; ``gpio`` is its older name.
+BACKENDS = ("simulated", "real", "gpio")
+#: How a real cash drawer is opened: a relay on ``pins.drawer_relay``, or the printer's kick port.
+DRAWER_KICKS = ("gpio", "printer")
+
+
 @dataclass(frozen=True, slots=True)
 class HardwareSettings:
-    """``simulated`` runs every device as its simulator (a laptop); ``gpio`` uses the Pi."""
+    """Which backend each device runs on.
+
+    ``backend`` is every device's default: ``simulated`` runs the device's simulator (a
+    laptop), ``real`` (or its older name ``gpio``) its adapter on the Pi's hardware. A
+    device's own entry (``scanner``, ``produce_scale``, ``bag_scale``, ``drawer``, ``light``,
+    ``printer``) overrides the default for that device; ``None`` follows it. ``drawer_kick``
+    says how a real drawer is opened: ``gpio`` (a relay) or ``printer`` (the printer's
+    drawer-kick port, pin ``printer.drawer_kick_pin``).
+    """
 
     backend: str = "simulated"
+    scanner: str | None = None
+    produce_scale: str | None = None
+    bag_scale: str | None = None
+    drawer: str | None = None
+    light: str | None = None
+    printer: str | None = None
+    drawer_kick: str = "gpio"
 
     def __post_init__(self) -> None:
-        _need_choice("hardware", "backend", self.backend, ("simulated", "gpio"))
+        _need_choice("hardware", "backend", self.backend, BACKENDS)
+        for device in DEVICES:
+            value = getattr(self, device)
+            if value is not None:
+                _need_choice("hardware", device, value, BACKENDS)
+        _need_choice("hardware", "drawer_kick", self.drawer_kick, DRAWER_KICKS)
+
+    def backend_of(self, device: str) -> str:
+        """``"simulated"`` or ``"real"`` for ``device`` (one of :data:`DEVICES`)."""
+        if device not in DEVICES:
+            raise DeviceConfigError(f"no device named {device!r}; the kiosk has {', '.join(DEVICES)}")
+        value = getattr(self, device) or self.backend
+        return "real" if value == "gpio" else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,32 +277,43 @@ class ScaleSettings:
             raise DeviceConfigError(f"{section}.gain must be 128, 64 or 32, not {self.gain!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class PrinterSettings:
-    connection: str = "dummy"  # dummy | file | usb | network
-    usb_vendor_id: int | None = None
-    usb_product_id: int | None = None
-    host: str | None = None
-    port: int = 9100
-    device_path: str | None = None
-    profile: str = "default"
-    columns: int = 42
-    drawer_kick_pin: int = 2
+#: Keys of the printer section written before the profile stored the printer package's own
+#: settings class; they are converted when read.
+_LEGACY_PRINTER_KEYS = frozenset({"device_path", "columns"})
 
-    def __post_init__(self) -> None:
-        _need_choice("printer", "connection", self.connection, ("dummy", "file", "usb", "network"))
-        _need_int("printer", "port", self.port, 1, 65535)
-        _need_int("printer", "columns", self.columns, 16, 80)
-        _need_str("printer", "profile", self.profile)
-        if self.drawer_kick_pin not in (2, 5):
-            raise DeviceConfigError(f"printer.drawer_kick_pin must be 2 or 5, not {self.drawer_kick_pin!r}")
-        if self.connection == "usb":
-            _need_int("printer", "usb_vendor_id", self.usb_vendor_id, 0, 0xFFFF)
-            _need_int("printer", "usb_product_id", self.usb_product_id, 0, 0xFFFF)
-        if self.connection == "network":
-            _need_str("printer", "host", self.host)
-        if self.connection == "file":
-            _need_str("printer", "device_path", self.device_path)
+
+def _printer_doc(settings: PrinterSettings) -> dict[str, Any]:
+    """The printer section as stored: every setting but the spool's path (data folder)."""
+    doc = asdict(settings)
+    del doc["spool_path"]
+    return doc
+
+
+def _printer_from_doc(data: Any) -> PrinterSettings:
+    if not isinstance(data, dict):
+        raise PrinterConfigError(f"profile section 'printer' must be a mapping, not {data!r}")
+    values = dict(data)
+    if "spool_path" in values:
+        raise PrinterConfigError(
+            "profile section 'printer' has spool_path: the receipt spool lives in the kiosk's data "
+            "folder (TILLPI_KIOSK_SPOOL_PATH), not in the device profile"
+        )
+    if _LEGACY_PRINTER_KEYS & set(values):
+        # the profile's former printer section: device_path, columns (16..80), host None
+        device_path = values.pop("device_path", None)
+        if device_path and not values.get("device"):
+            values["device"] = device_path
+        columns = values.pop("columns", None)
+        if columns is not None and "width_chars" not in values:
+            values["width_chars"] = 48 if isinstance(columns, int) and columns >= 40 else 32
+        if values.get("host") is None:
+            values["host"] = ""
+    try:
+        return PrinterSettings.from_dict(values)
+    except PrinterConfigError as exc:
+        raise PrinterConfigError(f"profile section 'printer': {exc}") from None
+    except TypeError as exc:
+        raise PrinterConfigError(f"profile section 'printer': {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,10 +406,10 @@ class DeviceProfile:
                 (LaneIdentity, "lane"),
                 (HardwareSettings, "hardware"),
                 (PinMap, "pins"),
-                (PrinterSettings, "printer"),
                 (CameraSettings, "camera"),
             )
         }
+        data["printer"] = {str(self._SINGLE_DOC): _printer_doc(PrinterSettings())}
         data["scales"] = {
             str(i): {"name": name, "capacity_g": cap, "resolution_g": res, "gain": gain, **cal.to_dict()}
             for i, (name, (cap, res, gain, cal)) in enumerate(DEFAULT_SCALES.items(), start=1)
@@ -368,11 +424,12 @@ class DeviceProfile:
                 (LaneIdentity, "lane"),
                 (HardwareSettings, "hardware"),
                 (PinMap, "pins"),
-                (PrinterSettings, "printer"),
                 (CameraSettings, "camera"),
             ):
                 if self._get_single(table) is None:
                     self._put_single(table, asdict(cls()))
+            if self._get_single("printer") is None:
+                self._put_single("printer", _printer_doc(PrinterSettings()))
             for name in DEFAULT_SCALES:
                 if self._scale_doc(name) is None:
                     capacity, resolution, gain, cal = DEFAULT_SCALES[name]
@@ -412,10 +469,16 @@ class DeviceProfile:
         self._put_single("pins", asdict(pins))
 
     def printer_settings(self) -> PrinterSettings:
-        return self._section(PrinterSettings, "printer")
+        """The printer's settings (:class:`kiosk.devices.printer.settings.PrinterSettings`),
+        with the default ``spool_path`` (the composition root points it at the data folder)."""
+        data = self._get_single("printer")
+        return PrinterSettings() if data is None else _printer_from_doc(data)
 
     def set_printer_settings(self, settings: PrinterSettings) -> None:
-        self._put_single("printer", asdict(settings))
+        """Store the printer's settings; ``spool_path`` is not stored (it is the data folder's)."""
+        if not isinstance(settings, PrinterSettings):
+            raise PrinterConfigError(f"expected kiosk.devices.printer.PrinterSettings, not {type(settings).__name__}")
+        self._put_single("printer", _printer_doc(settings))
 
     def camera_settings(self) -> CameraSettings:
         return self._section(CameraSettings, "camera")

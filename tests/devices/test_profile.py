@@ -80,6 +80,8 @@ def test_settings_survive_a_reopen(tmp_path: Path) -> None:
         lambda: ScaleSettings("produce", 5, 6, 15000, 0),
         lambda: ScaleSettings("produce", 5, 6, 15000, 5, gain=16),
         lambda: HardwareSettings("arduino"),
+        lambda: HardwareSettings(scanner="camera"),
+        lambda: HardwareSettings(drawer_kick="usb"),
     ],
 )
 def test_bad_values_are_refused(build: Any) -> None:
@@ -194,3 +196,57 @@ def test_a_write_fsyncs_the_file_and_the_folder_and_renames_in_place(
     (src, dst), = replaced
     assert Path(src).parent == tmp_path and dst == str(path)
     assert Path(src).name.startswith(".profile.json.")
+
+
+def test_the_profile_stores_the_printer_packages_own_settings_class(tmp_path: Path) -> None:
+    from kiosk.devices.printer.settings import PrinterSettings as PrinterPackageSettings
+
+    assert PrinterSettings is PrinterPackageSettings  # one class, not a copy
+    path = tmp_path / "profile.json"
+    printer = PrinterSettings(connection="file", device="/dev/usb/lp0", width_chars=32, chinese_mode="image",
+                              drawer_kick_pin=5, spool_path=str(tmp_path / "spool.sqlite"))
+    with DeviceProfile(path) as profile:
+        profile.set_printer_settings(printer)
+    stored = json.loads(path.read_text())["printer"]["1"]
+    assert "spool_path" not in stored  # the spool lives in the data folder, not the profile
+    with DeviceProfile(path) as profile:
+        back = profile.printer_settings()
+    assert isinstance(back, PrinterPackageSettings)
+    assert back == replace(printer, spool_path=":memory:")
+
+
+def test_a_printer_section_of_the_earlier_layout_is_converted(tmp_path: Path) -> None:
+    path = tmp_path / "profile.json"
+    DeviceProfile(path).close()
+    data = json.loads(path.read_text())
+    data["printer"]["1"] = {"connection": "file", "usb_vendor_id": None, "usb_product_id": None, "host": None,
+                            "port": 9100, "device_path": "/dev/usb/lp0", "profile": "default", "columns": 32,
+                            "drawer_kick_pin": 5}
+    path.write_text(json.dumps(data))
+    with DeviceProfile(path) as profile:
+        printer = profile.printer_settings()
+    assert (printer.connection, printer.device, printer.width_chars, printer.drawer_kick_pin, printer.host) == (
+        "file", "/dev/usb/lp0", 32, 5, "")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("drawer_kick_pin", 3, "drawer_kick_pin"), ("spool_path", "/tmp/x", "data folder"), ("colour", "red", "colour")],
+)
+def test_a_bad_printer_entry_is_reported_on_open(tmp_path: Path, key: str, value: Any, message: str) -> None:
+    path = tmp_path / "profile.json"
+    DeviceProfile(path).close()
+    data = json.loads(path.read_text())
+    data["printer"]["1"][key] = value
+    path.write_text(json.dumps(data))
+    with pytest.raises(DeviceConfigError, match=message):
+        DeviceProfile(path)
+
+
+def test_each_device_follows_the_default_backend_unless_it_has_its_own() -> None:
+    hw = HardwareSettings(backend="simulated", produce_scale="real", drawer="gpio")
+    assert [hw.backend_of(d) for d in ("scanner", "produce_scale", "bag_scale", "drawer", "light", "printer")] == [
+        "simulated", "real", "simulated", "real", "simulated", "simulated"]
+    assert HardwareSettings("gpio", printer="simulated").backend_of("light") == "real"
+    with pytest.raises(DeviceConfigError, match="no device named"):
+        hw.backend_of("fryer")

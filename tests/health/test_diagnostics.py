@@ -62,9 +62,11 @@ def test_main_json_and_exit_code_with_given_devices():
     printer.kick_drawer()  # main did not close a device it was handed
 
 
-def test_cli_runs_as_a_module():
-    done = subprocess.run([sys.executable, "-m", "kiosk.diagnostics", "--self-test", "--json"], cwd=ROOT,
+def test_cli_runs_as_a_module(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "kiosk.diagnostics", "--self-test", "--json",
+                           "--data-dir", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    [entry] = json.loads(done.stdout)
-    assert (entry["device"], entry["status"]) == ("printer", "ok")
+    assert [(e["device"], e["status"]) for e in json.loads(done.stdout)] == [
+        (n, "ok") for n in ("scanner", "produce", "bag", "cash_drawer", "status_light", "printer")
+    ]

@@ -134,14 +134,17 @@ def test_network_printer_out_of_paper_keeps_the_receipt():
     assert bytes(fake.received) == b""
 
 
-def test_settings_from_the_kiosk_device_profile_section():
-    from types import SimpleNamespace
+def test_drawer_kick_pin_is_a_printer_setting_and_only_2_or_5():
+    assert PrinterSettings.from_dict({"drawer_kick_pin": "5"}).drawer_kick_pin == 5
+    assert PrinterSettings().drawer_kick_pin == 2
+    for bad in (3, 0, True):
+        with pytest.raises(PrinterConfigError, match="drawer_kick_pin"):
+            PrinterSettings(drawer_kick_pin=bad)
 
-    from kiosk.devices.printer.settings import from_profile
 
-    section = SimpleNamespace(connection="file", usb_vendor_id=None, usb_product_id=None, host=None, port=9100,
-                              device_path="/dev/usb/lp0", profile="default", columns=42, drawer_kick_pin=2)
-    s = from_profile(section)
-    assert (s.connection, s.device, s.profile, s.width_chars, s.chinese_mode) == (
-        "file", "/dev/usb/lp0", "default", 48, "gb18030")
-    assert from_profile(SimpleNamespace(connection="dummy", columns=32)).width_chars == 32
+def test_printer_config_errors_are_device_config_errors_and_value_errors():
+    from kiosk.errors import DeviceConfigError
+
+    with pytest.raises(DeviceConfigError):
+        PrinterSettings(connection="bluetooth")
+    assert issubclass(PrinterConfigError, ValueError)

@@ -19,7 +19,7 @@ from kiosk.devices.printer.errors import (
 from kiosk.devices.printer.escpos_adapter import EscposReceiptPrinter, can_report_status
 from kiosk.devices.printer.port import ReceiptPrinter
 from kiosk.devices.printer.render import CHINESE_OFF, CHINESE_ON, ChineseMode, render_blocks, render_to_bytes
-from kiosk.devices.printer.settings import PrinterSettings, build_escpos, build_receipt_printer, from_profile
+from kiosk.devices.printer.settings import PrinterSettings, build_escpos, build_receipt_printer
 from kiosk.devices.printer.simulated import PrintedReceipt, SimulatedReceiptPrinter
 from kiosk.devices.printer.spool import ReceiptSpool, SpooledReceipt
 from kiosk.devices.printer.status import PrinterStatus, PrintResult, decode_status
@@ -30,5 +30,5 @@ __all__ = [
     "PrinterNotReadyError", "PrinterOfflineError", "PrinterSettings", "PrinterStatus",
     "ReceiptNotFoundError", "ReceiptPrinter", "ReceiptSpool", "SimulatedReceiptPrinter",
     "SpoolError", "SpooledReceipt", "build_escpos", "build_receipt_printer", "can_report_status",
-    "decode_status", "from_profile", "render_blocks", "render_to_bytes",
+    "decode_status", "render_blocks", "render_to_bytes",
 ]

@@ -1,4 +1,8 @@
-"""Printer settings (from the kiosk's device profile) and the factory that builds the printer."""
+"""Printer settings and the factory that builds the printer.
+
+:class:`PrinterSettings` is the one printer settings class of the kiosk: the device profile
+(:mod:`kiosk.profile`) stores and returns it, and :func:`build_receipt_printer` builds from it.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ from kiosk.devices.printer.render import ChineseMode
 from kiosk.devices.printer.spool import ReceiptSpool
 from retail.clock import Clock
 
-__all__ = ["CONNECTIONS", "PrinterSettings", "build_escpos", "build_receipt_printer", "from_profile"]
+__all__ = ["CONNECTIONS", "DRAWER_KICK_PINS", "PrinterSettings", "build_escpos", "build_receipt_printer"]
 
 CONNECTIONS = ("usb", "network", "serial", "file", "dummy")
+#: The two drawer-kick outputs of an ESC/POS printer (``ESC p m``, pin 2 or pin 5).
+DRAWER_KICK_PINS = (2, 5)
 
 
 def _int(value: object, what: str) -> int:
@@ -41,6 +47,11 @@ class PrinterSettings:
     - ``serial``: ``device`` (``/dev/ttyUSB0``), ``baudrate`` (needs pyserial)
     - ``file``: ``device`` (``/dev/usb/lp0``, or any file)
     - ``dummy``: nothing; bytes are kept in memory
+
+    ``width_chars`` is the paper: 48 columns (80 mm) or 32 (58 mm). ``drawer_kick_pin`` is the
+    printer's drawer-kick output a cash drawer is wired to (2 or 5). ``spool_path`` is where
+    :func:`build_receipt_printer` keeps receipts; the kiosk's composition root sets it to the
+    data folder, so the device profile does not store it.
     """
 
     connection: str = "dummy"
@@ -57,6 +68,7 @@ class PrinterSettings:
     width_chars: int = 48
     name: str = "printer"
     spool_path: str = ":memory:"
+    drawer_kick_pin: int = 2
 
     def __post_init__(self) -> None:
         if self.connection not in CONNECTIONS:
@@ -73,6 +85,8 @@ class PrinterSettings:
             raise PrinterConfigError("a network printer needs a host")
         if self.connection in ("serial", "file") and not self.device:
             raise PrinterConfigError(f"a {self.connection} printer needs a device path")
+        if isinstance(self.drawer_kick_pin, bool) or self.drawer_kick_pin not in DRAWER_KICK_PINS:
+            raise PrinterConfigError(f"drawer_kick_pin must be 2 or 5, not {self.drawer_kick_pin!r}")
         if not 0 < self.port < 65536:
             raise PrinterConfigError(f"port out of range: {self.port}")
         if self.profile is not None:
@@ -92,35 +106,10 @@ class PrinterSettings:
         for key in ("usb_vendor_id", "usb_product_id"):
             if values.get(key) is not None:
                 values[key] = _int(values[key], key)
-        for key in ("port", "baudrate", "width_chars"):
+        for key in ("port", "baudrate", "width_chars", "drawer_kick_pin"):
             if key in values:
                 values[key] = _int(values[key], key)
         return cls(**values)
-
-
-def from_profile(section: object, *, spool_path: str = ":memory:") -> PrinterSettings:
-    """From the device profile's printer section (``kiosk.profile.PrinterSettings``), read by
-    attribute so this module does not depend on the profile store. Its ``device_path`` becomes
-    ``device``; its ``columns`` picks the paper: 40 or more is 80 mm (48 columns), fewer is
-    58 mm (32 columns). Fields it lacks keep their defaults (``chinese_mode="gb18030"``)."""
-    get = lambda key, default=None: getattr(section, key, default)  # noqa: E731
-    columns = get("columns")
-    values: dict[str, Any] = {
-        "connection": get("connection", "dummy"),
-        "usb_vendor_id": get("usb_vendor_id"),
-        "usb_product_id": get("usb_product_id"),
-        "host": get("host") or "",
-        "port": get("port", 9100),
-        "device": get("device_path") or get("device") or "",
-        "profile": get("profile"),
-        "spool_path": spool_path,
-    }
-    if columns is not None:
-        values["width_chars"] = 48 if int(columns) >= 40 else 32
-    for key in ("chinese_mode", "qr", "name", "baudrate", "timeout_s"):
-        if get(key) is not None:
-            values[key] = get(key)
-    return PrinterSettings(**values)
 
 
 def build_escpos(settings: PrinterSettings) -> Escpos:

@@ -1,0 +1,252 @@
+"""``tillpi kiosk ...`` / ``python -m kiosk ...``: the kiosk's device tools.
+
+    diagnostics [--self-test] [--json] [--profile PATH]   every device and its status
+    profile show [--profile PATH]                         the device profile, as JSON
+    profile init [--profile PATH] [--hardware simulated|real]
+                                                          write a profile of defaults
+    calibrate {produce,bag} zero [--profile PATH]         empty platter: set the zero
+    calibrate {produce,bag} span GRAMS [--profile PATH]   known mass on it: set the span
+    scanner decode IMAGE...                               decode still images (JSON lines)
+
+Settings come from ``TILLPI_KIOSK_*`` variables (see :mod:`kiosk.settings`); ``--profile``
+and ``--data-dir`` override them. Exit codes: 0 done, 1 a device failed or refused, 2 bad
+usage, settings or profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from kiosk.errors import DeviceConfigError, DeviceError
+from retail.clock import Clock
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+#: How many readings calibration takes at most while waiting for the weight to settle
+#: (an HX711 gives 10 a second).
+CALIBRATION_READINGS = 100
+
+
+class _Io:
+    def __init__(self, out: TextIO | None, err: TextIO | None) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+
+    def fail(self, text: str, code: int) -> int:
+        self.err.write(f"tillpi kiosk: {text}\n")
+        return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    from kiosk import diagnostics
+
+    parser = argparse.ArgumentParser(
+        prog="tillpi kiosk", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (to stderr)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    diag = sub.add_parser("diagnostics", help="list every device and its status; --self-test tests each")
+    diagnostics.add_arguments(diag)
+
+    prof = sub.add_parser("profile", help="show or create the device profile")
+    prof_sub = prof.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, text in (("show", "print the device profile as JSON"), ("init", "write a profile of defaults")):
+        p = prof_sub.add_parser(name, help=text)
+        _location_arguments(p)
+        if name == "init":
+            p.add_argument("--hardware", choices=("simulated", "real"),
+                           help="every device's backend in a new profile (default simulated)")
+
+    cal = sub.add_parser("calibrate", help="calibrate a real scale (zero, then span with a known mass)")
+    cal.add_argument("scale", choices=("produce", "bag"))
+    cal.add_argument("step", choices=("zero", "span"))
+    cal.add_argument("grams", nargs="?", type=float, help="the known mass on the platter (span only)")
+    _location_arguments(cal)
+
+    scan = sub.add_parser("scanner", help="barcode scanner tools")
+    scan_sub = scan.add_subparsers(dest="action", required=True, metavar="ACTION")
+    dec = scan_sub.add_parser("decode", help="decode still images, one JSON line per image")
+    dec.add_argument("images", nargs="+", metavar="IMAGE")
+    return parser
+
+
+def _location_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", metavar="PATH", help="device profile (default: <data folder>/profile.json)")
+    parser.add_argument("--data-dir", metavar="PATH", help="the kiosk's data folder (TILLPI_KIOSK_DATA_DIR)")
+
+
+# -- profile -------------------------------------------------------------------------------------
+
+
+def _profile_dict(profile: Any) -> dict[str, Any]:
+    scales = {}
+    for name in profile.scale_names():
+        settings = asdict(profile.scale_settings(name))
+        settings.pop("name")
+        scales[name] = {**settings, "calibration": profile.scale_calibration(name).to_dict()}
+    printer = asdict(profile.printer_settings())
+    printer.pop("spool_path")
+    return {
+        "path": str(profile.path),
+        "lane": asdict(profile.lane()),
+        "hardware": asdict(profile.hardware()),
+        "pins": asdict(profile.pins()),
+        "printer": printer,
+        "camera": asdict(profile.camera_settings()),
+        "scales": scales,
+    }
+
+
+def _profile_show(args: argparse.Namespace, io: _Io) -> int:
+    from kiosk.profile import DeviceProfile
+    from kiosk.settings import KioskSettings
+
+    settings = KioskSettings.load(profile_path=args.profile, data_dir=args.data_dir)
+    if not settings.profile_path.exists():
+        return io.fail(
+            f"no device profile at {settings.profile_path}; create one with: "
+            f"tillpi kiosk profile init --profile {settings.profile_path}",
+            1,
+        )
+    with DeviceProfile(settings.profile_path) as profile:
+        io.say(json.dumps(_profile_dict(profile), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _profile_init(args: argparse.Namespace, io: _Io) -> int:
+    from kiosk.profile import DeviceProfile, HardwareSettings
+    from kiosk.settings import KioskSettings
+
+    settings = KioskSettings.load(profile_path=args.profile, data_dir=args.data_dir)
+    path = settings.profile_path
+    existed = path.exists()
+    with DeviceProfile(path) as profile:
+        if existed:
+            profile.write_defaults()
+            io.say(f"device profile {path} already exists; missing sections completed")
+        else:
+            if args.hardware is not None:
+                profile.set_hardware(HardwareSettings(backend=args.hardware))
+            io.say(f"device profile {path} created ({profile.hardware().backend} hardware)")
+    return 0
+
+
+# -- calibration ---------------------------------------------------------------------------------
+
+
+def _calibrate(
+    args: argparse.Namespace,
+    io: _Io,
+    *,
+    pin_factory: Any,
+    clock: Clock | None,
+    sleep: Callable[[float], None] | None,
+) -> int:
+    from kiosk.composition import build_scale
+    from kiosk.devices.scale import (
+        ScaleCalibrationError,
+        ScaleNotReadyError,
+        ScaleUnstableError,
+        calibrate_span,
+        calibrate_zero,
+    )
+    from kiosk.settings import open_profile
+
+    if args.step == "span" and (args.grams is None or not args.grams > 0):
+        return io.fail("calibrate ... span needs the known mass in grams, more than 0: e.g. span 500", 2)
+    if args.step == "zero" and args.grams is not None:
+        return io.fail("calibrate ... zero takes no mass: empty the platter and run it alone", 2)
+    with open_profile(profile_path=args.profile, data_dir=args.data_dir) as (settings, profile):
+        device = f"{args.scale}_scale"
+        if not settings.hardware.is_real(device):
+            io.say(
+                f"The {args.scale} scale is simulated in {settings.profile_path}, so there is nothing to "
+                f"calibrate. Calibration is for the real scale: set hardware.{device} (or hardware.backend) "
+                "to real on the kiosk itself."
+            )
+            return 1
+        scale = build_scale(settings, profile, args.scale, pin_factory=pin_factory, clock=clock, sleep=sleep)
+        try:
+            for _ in range(CALIBRATION_READINGS):
+                scale.update()
+                try:
+                    if args.step == "zero":
+                        cal = calibrate_zero(scale, store=profile)  # type: ignore[arg-type]
+                    else:
+                        cal = calibrate_span(scale, args.grams, store=profile)  # type: ignore[arg-type]
+                    break
+                except (ScaleUnstableError, ScaleNotReadyError):
+                    continue
+                except ScaleCalibrationError as exc:
+                    return io.fail(f"{args.scale} scale: {exc}", 1)
+            else:
+                return io.fail(
+                    f"the {args.scale} scale did not give a settled reading in {CALIBRATION_READINGS} readings: "
+                    "keep the platter still (and check its wiring), then try again",
+                    1,
+                )
+        finally:
+            scale.close()
+    io.say(
+        f"{args.scale} scale {args.step} calibrated: zero offset {cal.zero_offset}, "
+        f"{cal.counts_per_gram:.4f} counts per gram; saved in {settings.profile_path}"
+    )
+    return 0
+
+
+# -- entry point ---------------------------------------------------------------------------------
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    pin_factory: Any = None,
+    clock: Clock | None = None,
+    sleep: Callable[[float], None] | None = None,
+    **build_options: Any,
+) -> int:
+    """Run one kiosk command; returns the exit code. ``pin_factory``, ``clock``, ``sleep`` and
+    ``build_options`` (e.g. ``health_sources``) reach the composition root (tests inject
+    gpiozero's ``MockFactory`` and a fake clock)."""
+    from kiosk.settings import KioskSettingsError
+
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    io = _Io(out, err)
+    try:
+        if args.command == "diagnostics":
+            from kiosk.diagnostics import diagnose
+
+            return diagnose(
+                self_test=args.self_test, as_json=args.json, profile_path=args.profile, data_dir=args.data_dir,
+                out=io.out, err=io.err, pin_factory=pin_factory, clock=clock, sleep=sleep, **build_options,
+            )
+        if args.command == "profile":
+            return _profile_show(args, io) if args.action == "show" else _profile_init(args, io)
+        if args.command == "calibrate":
+            return _calibrate(args, io, pin_factory=pin_factory, clock=clock, sleep=sleep)
+        if args.command == "scanner":
+            from kiosk.devices.scanner.cli import decode_paths
+
+            decode_paths(args.images, io.out)
+            return 0
+    except (KioskSettingsError, DeviceConfigError) as exc:
+        return io.fail(str(exc), 2)
+    except DeviceError as exc:
+        return io.fail(str(exc), 1)
+    return io.fail(f"unknown command {args.command!r}", 2)  # argparse refuses these first
