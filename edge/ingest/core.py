@@ -1,0 +1,209 @@
+"""Sale ingest: validate, record idempotently in one transaction, decide the answer.
+
+No MQTT here: an adapter feeds :meth:`IngestCore.process` a batch of inbound messages and,
+only after it returns (the ledger committed), publishes the replies and releases the broker
+acknowledgements. For each sale:
+
+* the topic's kiosk, the body's ``kiosk_id`` (and the MQTT user, when the adapter knows it)
+  must agree, and the body must pass the contract;
+* keyed by ``(kiosk_id, sale_id)``: same key and same hash -> ``duplicate``; same key and
+  another hash -> the original is kept, ``rejected`` and alarm ``sale_id_reused``; a new key
+  -> sale, lines, stock moves and HQ-outbox row inserted -> ``accepted``;
+* anything unreadable goes to the dead letters with its raw bytes and an alarm; the stream
+  goes on;
+* per kiosk, a sequence number above highest+1 records a gap, raises ``sequence_gap`` and
+  sends that kiosk a ``resync`` command from the first missing number (again at most every
+  ``resync_cooldown_s`` while the gap stays open); filling it raises ``sequence_gap_cleared``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Literal, Sequence
+
+from broker.contract import (
+    Command,
+    ContractError,
+    Sale,
+    SaleAck,
+    TopicError,
+    decode,
+    encode,
+    kiosk_topic,
+    parse_topic,
+)
+from edge.ledger import Ledger
+from retail.clock import Clock
+
+__all__ = ["Decision", "Inbound", "IngestCore", "Outcome", "in_process_edge"]
+
+log = logging.getLogger(__name__)
+
+Decision = Literal["accepted", "duplicate", "rejected", "dead_letter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message as it arrived: topic, raw bytes, and the MQTT user if the adapter knows it."""
+
+    topic: str
+    payload: bytes
+    publisher: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What ingest decided for one message, and what to publish once the ledger committed."""
+
+    decision: Decision
+    kiosk_id: str | None = None
+    sale_id: str | None = None
+    seq: int | None = None
+    reason: str = ""
+    replies: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class IngestCore:
+    """The sale ingest decision core over a :class:`Ledger`; no broker needed."""
+
+    def __init__(self, ledger: Ledger, *, store_id: str, clock: Clock, resync_cooldown_s: float = 30.0,
+                 command_ttl_s: int = 300) -> None:
+        self._ledger = ledger
+        self._store = store_id
+        self._clock = clock
+        self._cooldown = timedelta(seconds=resync_cooldown_s)
+        self._command_ttl = timedelta(seconds=command_ttl_s)
+
+    @property
+    def ledger(self) -> Ledger:
+        return self._ledger
+
+    def process(self, batch: Sequence[Inbound]) -> list[Outcome]:
+        """Decide every message of ``batch`` in one ledger transaction (one savepoint each)."""
+        outcomes: list[Outcome] = []
+        with self._ledger.transaction() as db:
+            for message in batch:
+                try:
+                    with self._ledger.savepoint(db):
+                        outcomes.append(self._one(db, message))
+                except sqlite3.Error:
+                    raise  # the database itself failed: nothing of the batch is acknowledged
+                except Exception as exc:  # a bug on one message must not block the stream
+                    log.exception("ingest failed on a message from %s", message.topic)
+                    with self._ledger.savepoint(db):
+                        self._ledger.dead_letter(db, message.topic, message.payload, "internal_error", repr(exc))
+                        self._ledger.alarm(db, "dead_letter", message.topic, f"internal_error: {exc!r}")
+                    outcomes.append(Outcome("dead_letter", reason="internal_error"))
+        return outcomes
+
+    # -- one message -----------------------------------------------------------------------------
+    def _dead(self, db: sqlite3.Connection, m: Inbound, reason: str, detail: str, kiosk_id: str | None) -> Outcome:
+        self._ledger.dead_letter(db, m.topic, m.payload, reason, detail)
+        self._ledger.alarm(db, "dead_letter", m.topic, f"{reason}: {detail}")
+        outcome = Outcome("dead_letter", kiosk_id=kiosk_id, reason=reason)
+        # No ack: a corrupted copy of a real sale must not close the kiosk's valid original,
+        # which is re-sent and accepted; the kiosk's own contract check keeps it valid.
+        return outcome
+
+    def _one(self, db: sqlite3.Connection, m: Inbound) -> Outcome:
+        try:
+            ref = parse_topic(m.topic)
+        except TopicError as exc:
+            return self._dead(db, m, "bad_topic", str(exc), None)
+        if ref.store_id != self._store or ref.kind != "sale" or ref.kiosk_id is None:
+            return self._dead(db, m, "bad_topic", f"not a sale topic of store {self._store}: {m.topic}", None)
+        kiosk = ref.kiosk_id
+        if m.publisher is not None and m.publisher != kiosk:
+            return self._dead(db, m, "publisher_mismatch", f"user {m.publisher!r} published on {kiosk}'s topic", None)
+        try:
+            sale: Sale = decode("sale", m.payload)
+        except ContractError as exc:
+            return self._dead(db, m, exc.reason, exc.detail, kiosk)
+        if sale.kiosk_id != kiosk:
+            return self._dead(db, m, "kiosk_mismatch", f"body names kiosk {sale.kiosk_id!r} on {kiosk}'s topic", kiosk)
+        if sale.store_id != self._store:
+            return self._dead(db, m, "store_mismatch", f"body names store {sale.store_id!r}", kiosk)
+
+        ack_topic = kiosk_topic(self._store, kiosk, "ack")
+        existing = self._ledger.find_sale(db, kiosk, sale.sale_id)
+        if existing is not None:
+            if existing.body_hash == sale.body_hash:
+                status, reason = "duplicate", ""
+            else:
+                status, reason = "rejected", "sale_id reused with another body; the original is kept"
+                self._ledger.alarm(
+                    db, "sale_id_reused", f"{kiosk}/{sale.sale_id}",
+                    f"seq {sale.seq} hash {sale.body_hash[:12]} differs from stored seq {existing.seq} hash {existing.body_hash[:12]}",
+                )
+            ack = SaleAck(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status=status, reason=reason)  # type: ignore[arg-type]
+            return Outcome(status, kiosk, sale.sale_id, sale.seq, reason, [(ack_topic, encode(ack))])  # type: ignore[arg-type]
+
+        clash = db.execute("SELECT sale_id FROM sales WHERE kiosk_id = ? AND seq = ?", (kiosk, sale.seq)).fetchone()
+        if clash is not None:
+            self._ledger.alarm(db, "sequence_reused", f"{kiosk}/{sale.seq}", f"seq {sale.seq} already used by sale {clash[0]}")
+        self._ledger.insert_sale(db, sale, bytes(m.payload))
+        outcome = Outcome("accepted", kiosk, sale.sale_id, sale.seq)
+        ack = SaleAck(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status="accepted")
+        outcome.replies.append((ack_topic, encode(ack)))
+        outcome.replies.extend(self._track_sequence(db, kiosk, sale.seq))
+        return outcome
+
+    # -- sequence tracking ---------------------------------------------------------------------
+    def _track_sequence(self, db: sqlite3.Connection, kiosk: str, seq: int) -> list[tuple[str, bytes]]:
+        row = db.execute(
+            "SELECT highest_contiguous, highest_seen, last_resync_at FROM kiosk_sequences WHERE kiosk_id = ?", (kiosk,)
+        ).fetchone()
+        if row is None:
+            db.execute("INSERT INTO kiosk_sequences (kiosk_id) VALUES (?)", (kiosk,))
+            contiguous, seen, last_resync = 0, 0, None
+        else:
+            contiguous, seen, last_resync = int(row[0]), int(row[1]), row[2]
+        now = self._clock.now()
+        if seq > seen + 1:
+            first, last = seen + 1, seq - 1
+            db.execute(
+                "INSERT INTO sequence_gaps (kiosk_id, first_seq, last_seq, detected_at) VALUES (?, ?, ?, ?)",
+                (kiosk, first, last, now.isoformat()),
+            )
+            self._ledger.alarm(db, "sequence_gap", kiosk, f"missing seq {first}..{last}")
+        seen = max(seen, seq)
+        if seq == contiguous + 1:
+            contiguous = seq
+            while db.execute("SELECT 1 FROM sales WHERE kiosk_id = ? AND seq = ?", (kiosk, contiguous + 1)).fetchone():
+                contiguous += 1
+            cleared = db.execute(
+                "SELECT id, first_seq, last_seq FROM sequence_gaps WHERE kiosk_id = ? AND cleared_at IS NULL AND last_seq <= ?",
+                (kiosk, contiguous),
+            ).fetchall()
+            for gap_id, first, last in cleared:
+                db.execute("UPDATE sequence_gaps SET cleared_at = ? WHERE id = ?", (now.isoformat(), gap_id))
+                self._ledger.alarm(db, "sequence_gap_cleared", kiosk, f"seq {first}..{last} filled")
+        replies: list[tuple[str, bytes]] = []
+        if contiguous < seen:
+            due = last_resync is None or now - datetime.fromisoformat(last_resync) >= self._cooldown
+            if due:
+                cmd = Command(
+                    command_id=str(uuid.uuid4()), kiosk_id=kiosk, kind="resync", from_seq=contiguous + 1,
+                    issued_at=now, expires_at=now + self._command_ttl,
+                )
+                replies.append((kiosk_topic(self._store, kiosk, "cmd"), encode(cmd)))
+                last_resync = now.isoformat()
+                log.info("resync from seq %d requested from %s", contiguous + 1, kiosk)
+        db.execute(
+            "UPDATE kiosk_sequences SET highest_contiguous = ?, highest_seen = ?, last_resync_at = ? WHERE kiosk_id = ?",
+            (contiguous, seen, last_resync, kiosk),
+        )
+        return replies
+
+
+def in_process_edge(core: IngestCore) -> Callable[[str, bytes], list[tuple[str, bytes]]]:
+    """The edge as a function ``(topic, payload) -> replies``, for :class:`SimulatedKioskBus`."""
+
+    def deliver(topic: str, payload: bytes) -> list[tuple[str, bytes]]:
+        return [reply for outcome in core.process([Inbound(topic, payload)]) for reply in outcome.replies]
+
+    return deliver

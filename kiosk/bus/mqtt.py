@@ -1,0 +1,335 @@
+"""The kiosk's MQTT adapter: publishes the sale journal to the edge and applies its answers.
+
+Selling never waits on the network: :meth:`SaleOutbox.record_sale` returns after the local
+commit and wakes this adapter's worker thread, which publishes at QoS 1 from the journal. A
+sale leaves the journal's pending set only when the edge *application* acknowledges it on the
+kiosk's ack topic; the broker's PUBACK proves nothing (it drops QoS 1 messages when a
+subscriber's queue overflows and loses queued ones when it crashes).
+
+Threads: paho's network thread only queues what arrives; the worker owns the delivery plan
+and all journal writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import ssl
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from broker.contract import (
+    Command,
+    ContractError,
+    DeviceEvent,
+    EdgeState,
+    Health,
+    KioskState,
+    SaleAck,
+    decode,
+    edge_state_topic,
+    encode,
+    health_expiry_s,
+    kiosk_topic,
+)
+from broker.endpoint import MqttEndpoint
+from kiosk.bus.planner import DeliveryPlanner
+from kiosk.errors import KioskError
+from kiosk.outbox import SaleOutbox
+from retail.clock import Clock
+
+__all__ = ["BusError", "MqttKioskBus"]
+
+log = logging.getLogger(__name__)
+
+
+class BusError(KioskError, ConnectionError):
+    """The kiosk bus could not be set up or used."""
+
+
+def build_client(endpoint: MqttEndpoint, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
+    """A paho MQTT 5 client (callback API 2) with the endpoint's credentials and TLS."""
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+        manual_ack=manual_ack,
+    )
+    client.username_pw_set(endpoint.username, endpoint.password)
+    if endpoint.ca_file is not None:
+        client.tls_set(
+            ca_certs=str(endpoint.ca_file),
+            certfile=str(endpoint.cert_file) if endpoint.cert_file else None,
+            keyfile=str(endpoint.key_file) if endpoint.key_file else None,
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
+    client.on_socket_open = _no_delay
+    return client
+
+
+def _no_delay(client: mqtt.Client, userdata: object, sock: Any) -> None:
+    """Send small packets at once (no Nagle): a sale and its ack are a few hundred bytes."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        log.debug("could not set TCP_NODELAY", exc_info=True)
+
+
+class MqttKioskBus:
+    """Connects one kiosk to the store broker (a context manager; ``close()`` is idempotent).
+
+    ``window`` sales may be unacknowledged at once; each is re-sent after ``resend_after_s``
+    without an application ack, at once when the edge application comes back online, and on
+    a ``resync`` command. The MQTT session is persistent (``clean_start=False``, session
+    expiry ``session_expiry_s``) and the will is a retained ``lost`` state carrying the
+    connection's session number.
+    """
+
+    def __init__(
+        self,
+        endpoint: MqttEndpoint,
+        outbox: SaleOutbox,
+        *,
+        clock: Clock,
+        software_version: str = "0",
+        window: int = 20,
+        resend_after_s: float = 10.0,
+        session_expiry_s: int = 7 * 24 * 3600,
+        keepalive_s: int = 15,
+        reconnect_max_s: float = 2.0,
+    ) -> None:
+        self._endpoint = endpoint
+        self._outbox = outbox
+        self._clock = clock
+        self._store = outbox.store_id
+        self._kiosk = outbox.kiosk_id
+        self._version = software_version
+        self._planner = DeliveryPlanner(window=window, resend_after_s=resend_after_s)
+        self._session_expiry_s = session_expiry_s
+        self._keepalive_s = keepalive_s
+        self._topics = {k: kiosk_topic(self._store, self._kiosk, k) for k in ("state", "sale", "health", "event", "ack", "cmd")}
+        self._edge_topic = edge_state_topic(self._store)
+        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._closed = False
+        self._session = 0
+        self._edge_session: int | None = None
+        self.sent = 0  # sale publishes issued, re-sends included (for tests and diagnostics)
+        self._client = build_client(endpoint, self._kiosk)
+        self._client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
+        self._client.max_inflight_messages_set(max(window, 20))
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> MqttKioskBus:
+        """Start connecting (in the background: the broker may be down) and publishing."""
+        if self._closed:
+            raise BusError("the kiosk bus is closed")
+        if self._worker is not None:
+            return self
+        self._outbox.add_listener(self._on_recorded)
+        self._arm_will()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self._session_expiry_s
+        self._client.connect_async(
+            self._endpoint.host, self._endpoint.port, keepalive=self._keepalive_s, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+        self._worker = threading.Thread(target=self._run, name=f"kiosk-bus-{self._kiosk}", daemon=True)
+        self._worker.start()
+        return self
+
+    def __enter__(self) -> MqttKioskBus:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._outbox.remove_listener(self._on_recorded)
+        self._stop.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+        try:
+            if self._connected.is_set():
+                info = self._client.publish(self._topics["state"], self._state_payload("lost"), qos=1, retain=True)
+                info.wait_for_publish(timeout=1.0)
+            self._client.disconnect()
+        except (RuntimeError, ValueError, OSError):
+            log.debug("disconnect while closing failed", exc_info=True)
+        self._client.loop_stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def session(self) -> int:
+        return self._session
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    # -- other kiosk messages -----------------------------------------------------------------
+    def publish_health(self, health: Health) -> None:
+        """Retained, expiring after three intervals so a dead kiosk's snapshot disappears."""
+        props = Properties(PacketTypes.PUBLISH)
+        props.MessageExpiryInterval = health_expiry_s(health.interval_s)
+        self._client.publish(self._topics["health"], encode(health), qos=1, retain=True, properties=props)
+
+    def publish_event(self, event: DeviceEvent) -> None:
+        self._client.publish(self._topics["event"], encode(event), qos=1)
+
+    # -- paho callbacks (network thread): queue and wake -------------------------------------
+    def _on_recorded(self, seq: int) -> None:
+        self._inbox.put(("live", seq))
+        self._wake.set()
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.error("kiosk %s: broker refused the connection: %s", self._kiosk, reason)
+            return
+        client.subscribe([(self._topics["ack"], 1), (self._topics["cmd"], 1), (self._edge_topic, 1)])
+        client.publish(self._topics["state"], self._state_payload("online"), qos=1, retain=True)
+        log.info("kiosk %s connected (session %d)", self._kiosk, self._session)
+        self._connected.set()
+        self._inbox.put(("connected", None))
+        self._wake.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: Any, reason: Any, props: Any) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was and not self._closed:
+            log.warning("kiosk %s disconnected: %s", self._kiosk, reason)
+        self._inbox.put(("disconnected", None))
+        self._wake.set()
+        if not self._closed:
+            try:
+                self._arm_will()  # the next connection carries a higher session
+            except Exception:
+                log.exception("could not prepare the next session")
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.put(("message", (msg.topic, bytes(msg.payload))))
+        self._wake.set()
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, reason: Any, props: Any) -> None:
+        if reason is not None and getattr(reason, "is_failure", False):
+            log.warning("kiosk %s: broker refused publish %d: %s", self._kiosk, mid, reason)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _state_payload(self, status: str) -> bytes:
+        return encode(
+            KioskState(
+                kiosk_id=self._kiosk,
+                status=status,  # type: ignore[arg-type]
+                session=max(self._session, 1),
+                software_version=self._version,
+                at=self._clock.now(),
+            )
+        )
+
+    def _arm_will(self) -> None:
+        self._session = self._outbox.next_session()
+        self._client.will_set(self._topics["state"], self._state_payload("lost"), qos=1, retain=True)
+
+    # -- worker --------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            deadline = self._planner.next_deadline()
+            timeout = 0.5 if deadline is None else max(0.01, min(0.5, deadline - self._clock.monotonic()))
+            self._wake.wait(timeout)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self._step()
+            except Exception:  # keep delivering; the journal is the truth
+                log.exception("kiosk bus worker step failed")
+                self._stop.wait(0.5)
+
+    def _step(self) -> None:
+        acks: list[SaleAck] = []
+        while True:
+            try:
+                what, value = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if what == "live":
+                self._planner.note_live(value)
+            elif what == "disconnected":
+                self._planner.reset()
+            elif what == "connected":
+                self._planner.reset()
+            elif what == "message":
+                topic, payload = value
+                self._handle_message(topic, payload, acks)
+        if acks:
+            for outcome in self._outbox.apply_acks(acks):
+                self._planner.acked(outcome.seq)
+        if self._connected.is_set():
+            self._send()
+
+    def _handle_message(self, topic: str, payload: bytes, acks: list[SaleAck]) -> None:
+        try:
+            if topic == self._topics["ack"]:
+                acks.append(decode("ack", payload))
+            elif topic == self._topics["cmd"]:
+                self._handle_command(decode("cmd", payload))
+            elif topic == self._edge_topic:
+                if not payload:
+                    return
+                state: EdgeState = decode("edge_state", payload)
+                if state.status == "online" and state.session != self._edge_session:
+                    self._edge_session = state.session
+                    n = self._planner.expedite(self._clock.monotonic())
+                    log.info("edge online (session %d): re-sending %d unacknowledged sales", state.session, n)
+        except ContractError as exc:
+            log.warning("kiosk %s: ignored invalid message on %s: %s", self._kiosk, topic, exc)
+
+    def _handle_command(self, cmd: Command) -> None:
+        if cmd.kiosk_id != self._kiosk:
+            log.warning("command for %s ignored on %s", cmd.kiosk_id, self._kiosk)
+            return
+        if cmd.expired(self._clock.now()):
+            log.info("expired command %s (%s) ignored", cmd.command_id, cmd.kind)
+            return
+        if not self._outbox.command_is_new(cmd.command_id, cmd.kind):
+            log.debug("repeated command %s ignored", cmd.command_id)
+            return
+        if cmd.kind == "resync" and cmd.from_seq is not None:
+            reopened = self._outbox.reopen_from(cmd.from_seq)
+            n = self._planner.expedite(self._clock.monotonic(), cmd.from_seq, min_age_s=1.0)
+            log.info("resync from seq %d: %d reopened, %d re-sent now", cmd.from_seq, reopened, n)
+        else:
+            log.info("command %s not handled by the sale bus", cmd.kind)
+
+    def _send(self) -> None:
+        def backlog(limit: int, exclude: set[int]) -> list[int]:
+            return [e.seq for e in self._outbox.pending(limit, exclude=exclude)]
+
+        for seq in self._planner.plan(self._clock.monotonic(), backlog):
+            entry = self._outbox.entry(seq)
+            if entry is None or entry.state != "pending":
+                self._planner.acked(seq)
+                continue
+            info = self._client.publish(self._topics["sale"], entry.body, qos=1)
+            self.sent += 1
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                log.debug("publish of seq %d deferred: %s", seq, mqtt.error_string(info.rc))

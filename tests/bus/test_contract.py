@@ -1,0 +1,134 @@
+"""The bus contract: topics, payload models, encode/decode and their refusals."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+
+from broker.contract import (
+    MAX_PAYLOAD_BYTES,
+    Command,
+    ContractError,
+    Health,
+    Sale,
+    SaleAck,
+    TopicError,
+    TopicRef,
+    alarm_topic,
+    catalogue_topic,
+    decode,
+    edge_state_topic,
+    encode,
+    health_expiry_s,
+    kiosk_filter,
+    kiosk_topic,
+    parse_topic,
+)
+from broker.errors import BrokerError
+from retail.clock import FakeClock
+from tests.bus.helpers import make_sale, tampered
+
+
+@pytest.fixture
+def sale() -> Sale:
+    return make_sale(random.Random(7), 1, clock=FakeClock())
+
+
+def test_topics_round_trip_through_the_parser() -> None:
+    assert kiosk_topic("s1", "kiosk-01", "sale") == "tillpi/s1/kiosk/kiosk-01/sale"
+    assert parse_topic("tillpi/s1/kiosk/kiosk-01/ack") == TopicRef("s1", "kiosk-01", "ack")
+    assert parse_topic(edge_state_topic("s1")) == TopicRef("s1", None, "edge_state")
+    assert parse_topic(alarm_topic("s1", "scale", "k1")) == TopicRef("s1", None, "alarm", "scale/k1")
+    assert catalogue_topic("s1") == "tillpi/s1/catalogue/#"
+    assert kiosk_filter("s1", "sale") == "tillpi/s1/kiosk/+/sale"
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["", "tillpi", "other/s1/kiosk/k/sale", "tillpi/s1/kiosk/k/sale/extra", "tillpi/s1/kiosk/+/sale",
+     "tillpi/s1/kiosk/k/refund", "tillpi/s 1/kiosk/k/sale", "tillpi/s1/edge/status", "tillpi/s1/alarm/", "tillpi/s1/x/y"],
+)
+def test_malformed_topics_are_refused_with_a_typed_error(topic: str) -> None:
+    with pytest.raises(TopicError) as info:
+        parse_topic(topic)
+    assert isinstance(info.value, (BrokerError, ValueError))
+
+
+def test_builders_refuse_wildcards_and_unknown_kinds() -> None:
+    for bad in (lambda: kiosk_topic("s1", "k/1", "sale"), lambda: kiosk_topic("s1", "+", "sale"),
+                lambda: kiosk_topic("s1", "k1", "refund"), lambda: alarm_topic("s1", "a/#")):
+        with pytest.raises(TopicError):
+            bad()
+
+
+def test_a_sale_survives_encode_and_decode_with_its_hash(sale: Sale) -> None:
+    again = decode("sale", encode(sale))
+    assert again == sale
+    assert again.body_hash == sale.body_hash
+    assert json.loads(encode(sale))["schema"] == "tillpi.sale/1"
+
+
+def test_the_hash_covers_every_field_but_itself(sale: Sale) -> None:
+    data = json.loads(encode(sale))
+    data["lines"][0]["name"] = "something else"
+    with pytest.raises(ContractError) as info:
+        decode("sale", json.dumps(data).encode())
+    assert info.value.reason == "hash_mismatch"
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"lines.0.unit_price_minor": 350.0}, "invalid"),  # float money
+        ({"totals.total_minor": 1.5}, "invalid"),
+        ({"lines.0.quantity": -1}, "invalid"),
+        ({"totals.total_minor": 1}, "invalid"),  # totals do not add up
+        ({"lines.0.gtin": "0690123456789'; DROP TABLE sales;--"}, "invalid"),
+        ({"lines.0.gtin": "\u0660\u0666\u0669\u0660\u0661\u0662\u0663\u0664"}, "invalid"),  # Arabic-Indic digits
+        ({"lines.0.name": "x" * 10_000}, "invalid"),
+        ({"currency": "cny"}, "invalid"),
+        ({"surprise": 1}, "invalid"),
+        ({"schema": "tillpi.sale/9"}, "wrong_schema"),
+        ({"finished_at": "2026-01-05T09:00:00"}, "invalid"),  # naive time
+    ],
+)
+def test_invalid_sales_are_refused_with_the_reason(sale: Sale, changes: dict, reason: str) -> None:
+    with pytest.raises(ContractError) as info:
+        decode("sale", tampered(sale, **changes))
+    assert info.value.reason == reason
+
+
+def test_payments_must_cover_the_total(sale: Sale) -> None:
+    short = sale.payments[0].amount_minor - sale.change_minor - 1
+    with pytest.raises(ContractError, match="payments"):
+        decode("sale", tampered(sale, **{"payments.0.amount_minor": short, "change_minor": 0}))
+
+
+def test_invalid_json_oversize_and_non_objects_are_refused(sale: Sale) -> None:
+    for payload, reason in ((b"{not json", "invalid_json"), (b"\xff\xfe", "invalid_json"), (b"[1,2]", "invalid_json"),
+                            (b" " * (MAX_PAYLOAD_BYTES + 1), "oversize")):
+        with pytest.raises(ContractError) as info:
+            decode("sale", payload)
+        assert info.value.reason == reason
+
+
+def test_other_messages_round_trip_and_validate() -> None:
+    clock = FakeClock()
+    ack = SaleAck(kiosk_id="kiosk-01", sale_id="0" * 8 + "-0000-4000-8000-" + "0" * 12, seq=3, status="duplicate")
+    assert decode("ack", encode(ack)) == ack
+    cmd = Command(command_id="1" * 8 + "-1111-4111-8111-" + "1" * 12, kiosk_id="kiosk-01", kind="resync", from_seq=4,
+                  issued_at=clock.now(), expires_at=clock.now() + timedelta(minutes=5))
+    assert decode("cmd", encode(cmd)).from_seq == 4
+    assert not cmd.expired(clock.now()) and cmd.expired(clock.now() + timedelta(minutes=5))
+    with pytest.raises(ValueError):
+        Command(command_id=cmd.command_id, kiosk_id="kiosk-01", kind="resync", issued_at=clock.now(),
+                expires_at=clock.now() + timedelta(minutes=1))
+    health = Health(kiosk_id="kiosk-01", at=clock.now(), interval_s=30, clock_synced=True, outbox_pending=2,
+                    devices=[{"device": "scale", "status": "fault", "code": "not_ready", "since": clock.now()}])
+    assert decode("health", encode(health)).devices[0].status == "fault"
+    assert health_expiry_s(30) == 90
+    with pytest.raises(ContractError):
+        decode("ack", encode(health))  # wrong schema for the kind

@@ -1,0 +1,161 @@
+"""The kiosk's sale journal: gapless numbering, durability, acknowledgements, migrations."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from broker.contract import SaleAck
+from kiosk.outbox import OutboxIdentityError, OutboxSchemaError, SaleOutbox
+from kiosk.outbox.migrations import STEPS
+from kiosk.simulated_seller import random_sale_draft
+from retail.clock import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def outbox(tmp_path: Path, clock: FakeClock):
+    with SaleOutbox(tmp_path / "journal.sqlite3", store_id="s1", kiosk_id="kiosk-01", clock=clock) as box:
+        yield box
+
+
+def draft(rng: random.Random, clock: FakeClock, kiosk: str = "kiosk-01"):
+    return random_sale_draft(rng, store_id="s1", kiosk_id=kiosk, clock=clock)
+
+
+def ack(sale, status: str = "accepted") -> SaleAck:
+    return SaleAck(kiosk_id=sale.kiosk_id, sale_id=sale.sale_id, seq=sale.seq, status=status, reason="test")
+
+
+def test_sequence_numbers_are_gapless_even_from_several_threads(outbox: SaleOutbox, clock: FakeClock) -> None:
+    drafts = [draft(random.Random(i), clock) for i in range(80)]
+    seqs: list[int] = []
+
+    def sell(part: list) -> None:
+        seqs.extend(outbox.record_sale(d).seq for d in part)
+
+    threads = [threading.Thread(target=sell, args=(drafts[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seqs) == list(range(1, 81))
+    assert outbox.last_seq == 80 and outbox.pending_count() == 80
+
+
+def test_a_recorded_sale_is_committed_before_record_sale_returns(tmp_path: Path, outbox: SaleOutbox, clock: FakeClock) -> None:
+    sale = outbox.record_sale(draft(random.Random(1), clock))
+    other = sqlite3.connect(tmp_path / "journal.sqlite3")
+    row = other.execute("SELECT seq, body_hash, state FROM sales WHERE sale_id = ?", (sale.sale_id,)).fetchone()
+    other.close()
+    assert row == (1, sale.body_hash, "pending")
+
+
+def test_pragmas_are_wal_and_full_sync(tmp_path: Path, outbox: SaleOutbox) -> None:
+    conn = outbox._db()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_accepted_and_duplicate_acks_mark_done_and_rejected_is_kept_with_an_alarm(outbox: SaleOutbox, clock: FakeClock) -> None:
+    rng = random.Random(2)
+    a, b, c = (outbox.record_sale(draft(rng, clock)) for _ in range(3))
+    outcomes = outbox.apply_acks([ack(a), ack(b, "duplicate"), ack(c, "rejected")])
+    assert [o.changed for o in outcomes] == [True, True, True]
+    assert outbox.states() == {a.sale_id: "done", b.sale_id: "done", c.sale_id: "rejected"}
+    assert outbox.alarm_events() == [("sale_rejected", c.sale_id, "seq 3: test")]
+    assert outbox.pending_count() == 0
+    assert not outbox.apply_acks([ack(a)])[0].changed  # a repeated ack changes nothing
+
+
+def test_acks_for_unknown_sales_or_wrong_seq_are_ignored(outbox: SaleOutbox, clock: FakeClock) -> None:
+    sale = outbox.record_sale(draft(random.Random(3), clock))
+    wrong = SaleAck(kiosk_id="kiosk-01", sale_id=sale.sale_id, seq=99, status="accepted")
+    assert not outbox.apply_acks([wrong])[0].changed
+    assert outbox.states()[sale.sale_id] == "pending"
+
+
+def test_recording_the_same_sale_twice_returns_the_stored_one(outbox: SaleOutbox, clock: FakeClock) -> None:
+    d = draft(random.Random(4), clock)
+    assert outbox.record_sale(d) == outbox.record_sale(d)
+    assert outbox.last_seq == 1
+    other = draft(random.Random(5), clock).model_copy(update={"sale_id": d.sale_id})
+    with pytest.raises(OutboxIdentityError):
+        outbox.record_sale(other)
+
+
+def test_a_sale_of_another_kiosk_is_refused(outbox: SaleOutbox, clock: FakeClock) -> None:
+    with pytest.raises(OutboxIdentityError):
+        outbox.record_sale(draft(random.Random(6), clock, kiosk="kiosk-02"))
+
+
+def test_reopen_from_makes_done_sales_pending_again(outbox: SaleOutbox, clock: FakeClock) -> None:
+    rng = random.Random(8)
+    sales = [outbox.record_sale(draft(rng, clock)) for _ in range(5)]
+    outbox.apply_acks([ack(s) for s in sales[:4]] + [ack(sales[4], "rejected")])
+    assert outbox.reopen_from(3) == 2
+    assert [e.seq for e in outbox.pending()] == [3, 4]
+
+
+def test_session_and_identity_persist_across_reopen(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "j.sqlite3"
+    with SaleOutbox(path, store_id="s1", kiosk_id="kiosk-01", clock=clock) as box:
+        assert box.next_session() == 1
+        assert box.next_session() == 2
+        assert box.command_is_new("c1", "resync") and not box.command_is_new("c1", "resync")
+    with SaleOutbox(path, store_id="s1", kiosk_id="kiosk-01", clock=clock) as box:
+        assert box.session == 2 and box.next_session() == 3
+        assert not box.command_is_new("c1", "resync")
+    with pytest.raises(OutboxIdentityError):
+        SaleOutbox(path, store_id="s1", kiosk_id="kiosk-02", clock=clock)
+
+
+def test_a_version_1_journal_with_sales_is_upgraded_keeping_them(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in STEPS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO meta VALUES ('store_id', 's1'), ('kiosk_id', 'kiosk-01'), ('last_seq', '1')")
+    conn.execute("INSERT INTO sales (seq, sale_id, body, body_hash, business_date, total_minor, currency, recorded_at)"
+                 " VALUES (1, 'old', x'7b7d', 'h', '2026-01-05', 100, 'CNY', '2026-01-05T09:00:00+00:00')")
+    conn.close()
+    with SaleOutbox(path, store_id="s1", kiosk_id="kiosk-01", clock=clock) as box:
+        assert box.schema_version == len(STEPS)
+        assert box.states() == {"old": "pending"}
+        assert box.record_sale(draft(random.Random(9), clock)).seq == 2
+
+
+def test_a_journal_from_newer_software_is_refused(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "new.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(STEPS) + 1}")
+    conn.close()
+    with pytest.raises(OutboxSchemaError):
+        SaleOutbox(path, store_id="s1", kiosk_id="kiosk-01", clock=clock)
+
+
+def test_prune_deletes_only_old_done_sales_and_numbering_continues(outbox: SaleOutbox, clock: FakeClock) -> None:
+    rng = random.Random(10)
+    sales = [outbox.record_sale(draft(rng, clock)) for _ in range(3)]
+    outbox.apply_acks([ack(sales[0]), ack(sales[1], "rejected")])
+    clock.advance(days=8)
+    assert outbox.prune_done(clock.now() - timedelta(days=7)) == 1
+    assert set(outbox.states()) == {sales[1].sale_id, sales[2].sale_id}
+    assert outbox.record_sale(draft(rng, clock)).seq == 4
+
+
+def test_close_is_idempotent(tmp_path: Path, clock: FakeClock) -> None:
+    box = SaleOutbox(tmp_path / "x.sqlite3", store_id="s1", kiosk_id="kiosk-01", clock=clock)
+    box.close()
+    box.close()
+    assert box.closed
