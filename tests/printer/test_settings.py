@@ -12,6 +12,7 @@ from kiosk.devices.printer import (
     EscposReceiptPrinter,
     PaperOutError,
     PrinterConfigError,
+    PrinterOfflineError,
     PrinterSettings,
     PrinterStatus,
     build_receipt_printer,
@@ -64,15 +65,15 @@ def test_58mm_image_mode_settings_reach_the_adapter():
     printer.close()
 
 
-def test_usb_without_pyusb_is_a_config_error_not_a_crash():
-    pytest.importorskip("escpos.printer")
+def test_an_unplugged_usb_printer_reports_offline_and_keeps_the_receipt():
+    printer = build_receipt_printer(PrinterSettings(connection="usb", usb_vendor_id=1, usb_product_id=2))
     try:
-        import usb  # noqa: F401
-    except ImportError:
-        with pytest.raises(PrinterConfigError, match="pyusb"):
-            build_receipt_printer(PrinterSettings(connection="usb", usb_vendor_id=1, usb_product_id=2))
-    else:
-        pytest.skip("pyusb is installed here")
+        assert (printer.health().status.value, printer.health().code) == ("fault", "offline")
+        with pytest.raises(PrinterOfflineError):
+            printer.print_receipt(sample_receipt("en"))
+        assert [r.sale_id for r in printer.spool.pending()] == [sample_receipt("en").sale_id]
+    finally:
+        printer.close()
 
 
 class FakeNetworkPrinter:
