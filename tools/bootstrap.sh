@@ -12,6 +12,7 @@ SYSTEM_PACKAGES=(
   chromium chromium-driver           # real browser for the web console tests
   postgresql         # throwaway PostgreSQL servers for HQ tests (the service itself is not used)
   fonts-noto-cjk     # Simplified Chinese on screens and receipts
+  shellcheck         # static checks of the Pi image and firmware scripts
 )
 
 missing=()
