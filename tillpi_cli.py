@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["demo", *TIERS], help="what to run")
     args, rest = parser.parse_known_args(argv[:1])
     if args.command == "demo":
-        from tillpi_demo import main as demo_main
+        from tillpi_demo.shop import main as demo_main
 
         return int(demo_main(argv[1:]) or 0)
     return _run_tier(args.command, argv[1:])
