@@ -133,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                 if args.rate > 0:
                     time.sleep(1.0 / args.rate)
             deadline = time.monotonic() + args.drain_timeout
-            while outbox.pending_count() and time.monotonic() < deadline:
+            while outbox.has_pending() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            drained = outbox.pending_count() == 0
+            drained = not outbox.has_pending()
     print("drained" if drained else "not drained", flush=True)
     return 0 if drained else 3
 

@@ -49,7 +49,12 @@ class EdgeBusError(EdgeError, ConnectionError):
 
 class EdgeMqttIngest:
     """Consumes ``tillpi/<store>/kiosk/+/sale`` into the ledger (context manager; idempotent
-    ``close()``). ``batch_max`` sales share one ledger transaction."""
+    ``close()``). Group commit: the worker takes every sale already received (up to
+    ``batch_max``) into one ledger transaction, one fsync, then publishes their acks and
+    releases their PUBACKs. ``receive_maximum`` (MQTT 5) is how many unacknowledged sales the
+    broker may push to the edge at once; the edge is the one subscriber taking every kiosk's
+    sales, so it is generous (at 100 the broker waited on each batch's PUBACKs and the
+    measured burst throughput was about a third lower)."""
 
     def __init__(
         self,
@@ -60,8 +65,8 @@ class EdgeMqttIngest:
         clock: Clock,
         client_id: str | None = None,
         software_version: str = "0",
-        batch_max: int = 100,
-        receive_maximum: int = 100,
+        batch_max: int = 200,
+        receive_maximum: int = 1000,
         session_expiry_s: int = 7 * 24 * 3600,
         keepalive_s: int = 15,
         reconnect_max_s: float = 2.0,

@@ -41,7 +41,7 @@ from broker.contract import (
 from broker.endpoint import MqttEndpoint
 from kiosk.bus.planner import DeliveryPlanner
 from kiosk.errors import KioskError
-from kiosk.outbox import SaleOutbox
+from kiosk.outbox import JournalEntry, SaleOutbox
 from retail.clock import Clock
 
 __all__ = ["BusError", "MqttKioskBus"]
@@ -321,11 +321,19 @@ class MqttKioskBus:
             log.info("command %s not handled by the sale bus", cmd.kind)
 
     def _send(self) -> None:
-        def backlog(limit: int, exclude: set[int]) -> list[int]:
-            return [e.seq for e in self._outbox.pending(limit, exclude=exclude)]
+        read: dict[int, JournalEntry] = {}
 
-        for seq in self._planner.plan(self._clock.monotonic(), backlog):
-            entry = self._outbox.entry(seq)
+        def backlog(limit: int, exclude: set[int]) -> list[int]:
+            found = self._outbox.pending(limit, exclude=exclude)
+            read.update((e.seq, e) for e in found)
+            return [e.seq for e in found]
+
+        plan = self._planner.plan(self._clock.monotonic(), backlog)
+        missing = [seq for seq in plan if seq not in read]
+        if missing:  # re-sends and live sales: one query for all of them
+            read.update(self._outbox.entries(missing))
+        for seq in plan:
+            entry = read.get(seq)
             if entry is None or entry.state != "pending":
                 self._planner.acked(seq)
                 continue

@@ -206,6 +206,21 @@ class SaleOutbox:
             return None
         return JournalEntry(row[0], row[1], bytes(row[2]), row[3], datetime.fromisoformat(row[4]))
 
+    def entries(self, seqs: Iterable[int]) -> dict[int, JournalEntry]:
+        """The journal rows of ``seqs`` (those that exist), read in one query."""
+        wanted = sorted(set(seqs))
+        out: dict[int, JournalEntry] = {}
+        with self._lock:
+            db = self._db()
+            for start in range(0, len(wanted), 500):  # stay under SQLite's parameter limit
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for seq, sale_id, body, state, recorded_at in db.execute(
+                    f"SELECT seq, sale_id, body, state, recorded_at FROM sales WHERE seq IN ({marks})", chunk
+                ):
+                    out[seq] = JournalEntry(seq, sale_id, bytes(body), state, datetime.fromisoformat(recorded_at))
+        return out
+
     def sale(self, seq: int) -> Sale | None:
         entry = self.entry(seq)
         return None if entry is None else Sale.model_validate_json(entry.body)
@@ -214,6 +229,12 @@ class SaleOutbox:
         """``sale_id -> state`` for every sale still in the journal."""
         with self._lock:
             return {r[0]: r[1] for r in self._db().execute("SELECT sale_id, state FROM sales")}
+
+    def has_pending(self) -> bool:
+        """True while any sale waits for the edge's acknowledgement (one index probe; cheaper
+        than :meth:`pending_count` for a caller that polls)."""
+        with self._lock:
+            return self._db().execute("SELECT 1 FROM sales WHERE state = 'pending' LIMIT 1").fetchone() is not None
 
     def pending_count(self) -> int:
         with self._lock:

@@ -1,15 +1,32 @@
-"""Benchmark of the sale path: 20 simulated kiosks -> private Mosquitto -> edge ingest -> acks.
+"""Benchmark of the sale path: simulated kiosks -> private Mosquitto -> edge ingest -> acks.
 
-    python tests/bench/bench_bus.py [--kiosks 20] [--burst 250] [--paced-seconds 10] [--rate 5]
+    python tests/bench/bench_bus.py [--kiosks 20] [--kiosk-procs 4] [--burst 250]
+                                    [--paced-seconds 10] [--rate 5]
 
-1. burst: every kiosk records ``--burst`` sales as fast as it can; committed-and-acked sales
-   per second (first record to last application ack).
-2. bare ceiling: plain paho QoS 1 publish -> receive through the same broker (same TLS kiosk
-   listener, ``event`` topics nobody else consumes), the same number of messages.
-3. paced: every kiosk sells ``--rate`` sales/s for ``--paced-seconds``; p50/p99 from the
-   journal commit (the moment the sale is handed to the bus) to the application ack.
+The edge (ingest + SQLite ledger, WAL, synchronous=FULL) runs in this process, as on the edge
+node; the kiosks run in ``--kiosk-procs`` separate processes (each a real sale journal and a
+real MqttKioskBus over the TLS kiosk listener), as kiosks are separate machines in a shop.
+
+1. burst: every kiosk's journal already holds ``--burst`` recorded sales (recording happens
+   at shoppers' pace in a shop, and is not measured here); then every kiosk's bus starts at
+   once. Measured: sales per second from the start signal until the last kiosk journal has
+   no pending sale, i.e. publish -> edge validated, committed -> application ack -> applied
+   in the kiosk journal, for every sale.
+2. bare ceiling: plain paho QoS 1 publish -> receive through the same broker and the same
+   TLS kiosk listener, the same number of publishers in the same processes, one subscriber
+   in this process (``event`` topics nobody else consumes), the same number of messages,
+   no application work.
+3. paced: every kiosk *records live* ``--rate`` sales/s for ``--paced-seconds``; p50/p99
+   from the journal commit (the moment the sale is handed to the bus) to the application
+   ack, both stamped in the kiosk journal.
 Lost = journal sales missing from the ledger; duplicated = ledger rows beyond one per sale.
-Readable figures first; the LAST line is one JSON object.
+CPU seconds per process group are printed per sale. Readable figures first; the LAST line is
+one JSON object.
+
+For experiments: ``$EDGE_OPTS`` / ``$KIOSK_OPTS`` (JSON) are passed as keyword arguments to
+EdgeMqttIngest / MqttKioskBus (e.g. ``EDGE_OPTS='{"receive_maximum": 100}'``);
+``$BENCH_PROFILE=/tmp/p`` writes cProfile statistics of every thread to ``/tmp/p.edge.pstats``
+and ``/tmp/p.kiosks-<pid>.pstats``.
 """
 
 from __future__ import annotations
@@ -17,24 +34,29 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import paho.mqtt.client as mqtt  # noqa: E402
+import psutil  # noqa: E402
 
 from broker.config import StoreBrokerConfig  # noqa: E402
 from broker.contract import kiosk_filter, kiosk_topic  # noqa: E402
+from broker.endpoint import MqttEndpoint  # noqa: E402
 from broker.launcher import LocalBroker  # noqa: E402
 from edge.bus import EdgeMqttIngest  # noqa: E402
 from edge.ingest import IngestCore  # noqa: E402
@@ -45,15 +67,43 @@ from kiosk.simulated_seller import random_sale_draft  # noqa: E402
 from retail.clock import SystemClock  # noqa: E402
 
 STORE = "s1"
+EDGE_OPTS = json.loads(os.environ.get("EDGE_OPTS", "{}"))
 
 
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+def profile_threads() -> Any:
+    """With ``$BENCH_PROFILE`` set: cProfile every thread started from now on (and this one);
+    the returned function writes the merged statistics to ``$BENCH_PROFILE.<tag>.pstats``."""
+    import cProfile
+    import pstats
+
+    profiles: list[cProfile.Profile] = []
+    original = threading.Thread.run
+
+    def run(self: threading.Thread) -> None:
+        prof = cProfile.Profile()
+        profiles.append(prof)
+        prof.enable()
+        try:
+            original(self)
+        finally:
+            prof.disable()
+
+    threading.Thread.run = run  # type: ignore[method-assign]
+    main = cProfile.Profile()
+    profiles.append(main)
+    main.enable()
+
+    def dump(tag: str) -> None:
+        main.disable()
+        stats = pstats.Stats(profiles[0])
+        for prof in profiles[1:]:
+            try:
+                stats.add(prof)
+            except TypeError:  # a thread that never ran
+                pass
+        stats.dump_stats(f"{os.environ['BENCH_PROFILE']}.{tag}.pstats")
+
+    return dump
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -64,8 +114,171 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[k]
 
 
+# ---------------------------------------------------------------------------------------------
+# the kiosk worker process: several kiosks, driven by one-line commands on stdin
+
+
+def _endpoint(d: dict[str, Any]) -> MqttEndpoint:
+    return MqttEndpoint(d["host"], d["port"], d["username"], d["password"],
+                        ca_file=Path(d["ca_file"]) if d["ca_file"] else None,
+                        cert_file=Path(d["cert_file"]) if d["cert_file"] else None,
+                        key_file=Path(d["key_file"]) if d["key_file"] else None)
+
+
+def worker(config: dict[str, Any]) -> int:
+    """One kiosk process: answers ``record``, ``start``, ``sell``, ``bare`` and ``quit``."""
+    dump = profile_threads() if os.environ.get("BENCH_PROFILE") else None
+    clock = SystemClock()
+    data = Path(config["data"])
+    kiosks = config["kiosks"]
+    boxes = [SaleOutbox(data / f"{k['id']}.sqlite3", store_id=STORE, kiosk_id=k["id"], clock=clock) for k in kiosks]
+    kopts = json.loads(os.environ.get("KIOSK_OPTS", "{}"))
+    buses = [MqttKioskBus(_endpoint(k["endpoint"]), box, clock=clock, resend_after_s=10.0, **kopts)
+             for k, box in zip(kiosks, boxes)]
+
+    def reply(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def drained() -> float:
+        """When the last of this process's journals had no pending sale (polled every 10 ms,
+        only the journals not yet drained, so the watching costs little CPU)."""
+        left = list(boxes)
+        while True:
+            left = [box for box in left if box.has_pending()]
+            if not left:
+                return time.monotonic()
+            time.sleep(0.01)
+
+    def record(index: int, n: int, seed: int, rate: float) -> None:
+        rng = random.Random(seed * 1000 + index)
+        box = boxes[index]
+        start = time.monotonic()
+        for i in range(n):
+            if rate:
+                due = start + i / rate + rng.uniform(0, 0.5 / rate)
+                delay = due - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            box.record_sale(random_sale_draft(rng, store_id=STORE, kiosk_id=box.kiosk_id, clock=clock))
+
+    def each(target: Any, *args: Any) -> None:
+        threads = [threading.Thread(target=target, args=(i, *args)) for i in range(len(boxes))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    bare: list[tuple[str, mqtt.Client]] = []
+    reply("ready")
+    for line in sys.stdin:
+        cmd, *args = line.split()
+        if cmd == "record":  # fill the journals before the bus starts (not measured)
+            for i in range(len(boxes)):
+                record(i, int(args[0]), int(args[1]), 0.0)
+            reply("recorded")
+        elif cmd == "start":
+            for bus in buses:
+                bus.start()
+            reply(f"drained {drained():.6f}")
+        elif cmd == "sell":  # live recording at a shopper's pace, the bus running
+            each(record, int(args[0]), int(args[1]), float(args[2]))
+            reply(f"drained {drained():.6f}")
+        elif cmd == "bare_connect":
+            for k in kiosks:
+                client = build_client(_endpoint(k["endpoint"]), f"bench-bare-{k['id']}")
+                client.max_inflight_messages_set(20)
+                client.connect(k["endpoint"]["host"], k["endpoint"]["port"])
+                client.loop_start()
+                bare.append((k["id"], client))
+            time.sleep(0.5)
+            reply("connected")
+        elif cmd == "bare_go":
+            per, payload = int(args[0]), b"x" * int(args[1])
+
+            def pub(index: int) -> None:
+                kid, client = bare[index]
+                topic = kiosk_topic(STORE, kid, "event")
+                for _ in range(per):
+                    info = client.publish(topic, payload, qos=1)
+                    while info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                        time.sleep(0.001)
+                        info = client.publish(topic, payload, qos=1)
+
+            each(pub)
+            reply("sent")
+        elif cmd == "quit":
+            break
+    for _, client in bare:
+        client.disconnect()
+        client.loop_stop()
+    for bus in buses:
+        bus.close()
+    for box in boxes:
+        box.close()
+    if dump is not None:
+        dump(f"kiosks-{os.getpid()}")
+    return 0
+
+
+class KioskProcess:
+    """The bench's handle on one kiosk worker process."""
+
+    def __init__(self, folder: Path, kiosks: list[tuple[str, MqttEndpoint]]) -> None:
+        def ep(e: MqttEndpoint) -> dict[str, Any]:
+            return {"host": e.host, "port": e.port, "username": e.username, "password": e.password,
+                    "ca_file": str(e.ca_file) if e.ca_file else None,
+                    "cert_file": str(e.cert_file) if e.cert_file else None,
+                    "key_file": str(e.key_file) if e.key_file else None}
+
+        self.ids = [kid for kid, _ in kiosks]
+        self.paths = [folder / f"{kid}.sqlite3" for kid in self.ids]
+        config = {"data": str(folder), "kiosks": [{"id": kid, "endpoint": ep(e)} for kid, e in kiosks]}
+        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(config)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.ps = psutil.Process(self.proc.pid)
+        self.expect("ready")
+
+    def send(self, command: str) -> None:
+        if self.proc.stdin is None:
+            raise RuntimeError("kiosk worker has no stdin")
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def expect(self, word: str) -> str:
+        if self.proc.stdout is None:
+            raise RuntimeError("kiosk worker has no stdout")
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith(word):
+            raise RuntimeError(f"kiosk worker said {line!r}, expected {word!r}")
+        return line
+
+    def cpu(self) -> float:
+        t = self.ps.cpu_times()
+        return t.user + t.system
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.send("quit")
+                self.proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def each(procs: list[KioskProcess], command: str, word: str) -> list[str]:
+    for p in procs:
+        p.send(command)
+    return [p.expect(word) for p in procs]
+
+
+# ---------------------------------------------------------------------------------------------
+# the shop
+
+
 class Shop:
-    def __init__(self, folder: Path, kiosks: int) -> None:
+    def __init__(self, folder: Path, kiosks: int, procs: int) -> None:
         self.clock = SystemClock()
         self.broker = LocalBroker(StoreBrokerConfig(store_id=STORE, data_dir=folder / "broker", kiosk_bind="127.0.0.1",
                                                      max_queued_messages=100_000))
@@ -74,73 +287,63 @@ class Shop:
         for kid in self.ids:
             self.broker.registry.add_kiosk(kid)
         self.broker.start()
+        self.mosquitto = psutil.Process(self.broker.pid)
         self.ledger = Ledger(folder / "edge" / "ledger.sqlite3", clock=self.clock)
         self.edge = EdgeMqttIngest(self.broker.edge_endpoint(), IngestCore(self.ledger, store_id=STORE, clock=self.clock),
-                                   store_id=STORE, clock=self.clock).start()
+                                   store_id=STORE, clock=self.clock, **EDGE_OPTS).start()
         self.edge.wait_connected(20)
-        self.outboxes = [SaleOutbox(folder / "kiosks" / f"{kid}.sqlite3", store_id=STORE, kiosk_id=kid, clock=self.clock)
-                         for kid in self.ids]
-        self.buses = [MqttKioskBus(self.broker.kiosk_endpoint(kid), box, clock=self.clock, resend_after_s=10.0).start()
-                      for kid, box in zip(self.ids, self.outboxes)]
-        for bus in self.buses:
-            bus.wait_connected(30)
+        (folder / "kiosks").mkdir()
+        groups = [self.ids[i::procs] for i in range(procs)]
+        self.procs: list[KioskProcess] = []
+        for group in groups:
+            if group:
+                self.procs.append(KioskProcess(folder / "kiosks", [(kid, self.broker.kiosk_endpoint(kid)) for kid in group]))
 
-    def pending(self) -> int:
-        return sum(box.pending_count() for box in self.outboxes)
+    def journal_paths(self) -> list[tuple[str, Path]]:
+        return [(kid, path) for p in self.procs for kid, path in zip(p.ids, p.paths)]
 
-    def sell(self, per_kiosk: int, rate: float | None, seed: int) -> None:
-        def run(index: int) -> None:
-            rng = random.Random(seed * 1000 + index)
-            box = self.outboxes[index]
-            start = time.monotonic()
-            for n in range(per_kiosk):
-                if rate:
-                    due = start + n / rate + rng.uniform(0, 0.5 / rate)
-                    delay = due - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                box.record_sale(random_sale_draft(rng, store_id=STORE, kiosk_id=box.kiosk_id, clock=self.clock))
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(self.outboxes))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    def latencies_ms(self, from_seq: dict[str, int]) -> list[float]:
-        out: list[float] = []
-        for box in self.outboxes:
-            conn = sqlite3.connect(box._path)  # read-only look at the journal's timestamps
-            rows = conn.execute("SELECT recorded_at, acked_at FROM sales WHERE seq > ? AND acked_at IS NOT NULL",
-                                (from_seq[box.kiosk_id],)).fetchall()
+    def journal_rows(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for kid, path in self.journal_paths():
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # a read-only look at the journal
+            out[kid] = conn.execute(sql, args).fetchall()
             conn.close()
-            out.extend((datetime.fromisoformat(a) - datetime.fromisoformat(r)).total_seconds() * 1000 for r, a in rows)
         return out
+
+    def cpu(self) -> dict[str, float]:
+        me = psutil.Process().cpu_times()
+        m = self.mosquitto.cpu_times()
+        return {"edge": me.user + me.system, "mosquitto": m.user + m.system, "kiosks": sum(p.cpu() for p in self.procs)}
 
     def audit(self) -> tuple[int, int]:
         lost = duplicated = 0
-        for box in self.outboxes:
-            journal = set(box.states())
-            stored = [s.sale_id for s in self.ledger.sales(box.kiosk_id)]
-            lost += len(journal - set(stored))
-            duplicated += len(stored) - len(set(stored))
-            seqs = [s.seq for s in self.ledger.sales(box.kiosk_id)]
+        for kid, rows in self.journal_rows("SELECT sale_id FROM sales").items():
+            journal = {r[0] for r in rows}
+            stored = self.ledger.sales(kid)
+            ids = [s.sale_id for s in stored]
+            lost += len(journal - set(ids))
+            duplicated += len(ids) - len(set(ids))
+            seqs = [s.seq for s in stored]
             duplicated += len(seqs) - len(set(seqs))
         return lost, duplicated
 
     def close(self) -> None:
-        for bus in self.buses:
-            bus.close()
+        for p in self.procs:
+            p.close()
         self.edge.close()
-        for box in self.outboxes:
-            box.close()
         self.ledger.close()
         self.broker.close()
 
 
-def bare_rate(shop: Shop, total: int) -> float:
+def cpu_line(before: dict[str, float], after: dict[str, float], n: int) -> str:
+    parts = [f"{k} {1000 * (after[k] - before[k]) / n:.3f}" for k in before]
+    total = sum(after[k] - before[k] for k in before)
+    return f"CPU ms per message: {', '.join(parts)}; total {1000 * total / n:.3f}"
+
+
+def bare_rate(shop: Shop, total: int, payload_size: int) -> tuple[float, int]:
     """Plain paho QoS 1 publish -> receive through the same broker and listener."""
-    received = threading.Semaphore(0)
+    done = threading.Event()
     count = [0]
     lock = threading.Lock()
 
@@ -148,7 +351,7 @@ def bare_rate(shop: Shop, total: int) -> float:
         with lock:
             count[0] += 1
             if count[0] == total:
-                received.release()
+                done.set()
 
     sub = build_client(shop.broker.edge_endpoint(), "bench-bare-sub")
     ready = threading.Event()
@@ -158,89 +361,87 @@ def bare_rate(shop: Shop, total: int) -> float:
     sub.connect(shop.broker.host, shop.broker.edge_port)
     sub.loop_start()
     ready.wait(10)
-    publishers = []
-    for kid in shop.ids:
-        client = build_client(shop.broker.kiosk_endpoint(kid), f"bench-bare-{kid}")
-        client.max_inflight_messages_set(20)
-        client.connect(shop.broker.kiosk_host, shop.broker.kiosk_port)
-        client.loop_start()
-        publishers.append((kid, client))
-    time.sleep(0.5)
-    payload = b"x" * 1200  # about the size of a sale
-    per = total // len(publishers)
-
-    def pub(kid: str, client: mqtt.Client) -> None:
-        topic = kiosk_topic(STORE, kid, "event")
-        for _ in range(per):
-            info = client.publish(topic, payload, qos=1)
-            while info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-                time.sleep(0.001)
-                info = client.publish(topic, payload, qos=1)
-
+    each(shop.procs, "bare_connect", "connected")
+    per = total // len(shop.ids)
     start = time.perf_counter()
-    threads = [threading.Thread(target=pub, args=p) for p in publishers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    ok = received.acquire(timeout=120)
+    each(shop.procs, f"bare_go {per} {payload_size}", "sent")
+    ok = done.wait(timeout=120)
     elapsed = time.perf_counter() - start
-    for _, client in publishers:
-        client.disconnect()
-        client.loop_stop()
     sub.disconnect()
     sub.loop_stop()
     if not ok:
-        print(f"  bare: only {count[0]} of {per * len(publishers)} received", flush=True)
-    return count[0] / elapsed
+        print(f"  bare: only {count[0]} of {total} received", flush=True)
+    return count[0] / elapsed, count[0]
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        logging.basicConfig(level=logging.ERROR)
+        return worker(json.loads(argv[1]))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kiosks", type=int, default=20)
+    parser.add_argument("--kiosk-procs", type=int, default=4, help="processes the kiosks are spread over")
     parser.add_argument("--burst", type=int, default=250, help="sales per kiosk in the burst run")
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=5.0, help="sales per second per kiosk in the paced run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    dump = profile_threads() if os.environ.get("BENCH_PROFILE") else None
 
     with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
-        shop = Shop(Path(tmp), args.kiosks)
+        shop = Shop(Path(tmp), args.kiosks, max(1, min(args.kiosk_procs, args.kiosks)))
         try:
             total = args.kiosks * args.burst
-            print(f"bench-bus: {args.kiosks} kiosks, private Mosquitto, edge ingest with SQLite WAL/full sync", flush=True)
-            start = time.perf_counter()
-            shop.sell(args.burst, None, seed=1)
-            recorded = time.perf_counter() - start
-            done = wait_for(lambda: shop.pending() == 0, 300)
-            elapsed = time.perf_counter() - start
-            acked_per_s = total / elapsed if done else (total - shop.pending()) / elapsed
-            print(f"burst : {total} sales recorded in {recorded:.2f} s, all acked in {elapsed:.2f} s "
-                  f"-> {acked_per_s:,.0f} committed-and-acked sales/s{'' if done else ' (NOT DRAINED)'}", flush=True)
-            burst_lat = shop.latencies_ms({kid: 0 for kid in shop.ids})
-            print(f"        publish->ack under burst load: p50 {percentile(burst_lat, 50):.1f} ms, "
-                  f"p99 {percentile(burst_lat, 99):.1f} ms", flush=True)
+            print(f"bench-bus: {args.kiosks} kiosks in {len(shop.procs)} processes (TLS), private Mosquitto, "
+                  f"edge ingest in this process (SQLite WAL, synchronous=FULL)", flush=True)
+            t = time.perf_counter()
+            each(shop.procs, f"record {args.burst} 1", "recorded")
+            print(f"setup : {total} sales recorded in the kiosk journals in {time.perf_counter() - t:.1f} s "
+                  f"(not measured)", flush=True)
+            sizes = [len(r[0]) for rows in shop.journal_rows("SELECT body FROM sales").values() for r in rows]
+            payload_size = round(statistics.fmean(sizes))
 
-            bare = bare_rate(shop, total)
-            print(f"bare  : paho QoS 1 publish->receive ceiling {bare:,.0f} msg/s "
-                  f"(sale path = {100 * acked_per_s / bare:.0f} % of it)", flush=True)
+            cpu0 = shop.cpu()
+            start = time.monotonic()
+            ends = [float(line.split()[1]) for line in each(shop.procs, "start", "drained")]
+            elapsed = max(ends) - start
+            cpu1 = shop.cpu()
+            acked_per_s = total / elapsed
+            print(f"burst : {total} journalled sales published, committed by the edge and acked back into the "
+                  f"journals in {elapsed:.2f} s -> {acked_per_s:,.0f} sales/s", flush=True)
+            print(f"        {cpu_line(cpu0, cpu1, total)}", flush=True)
 
-            marks = {box.kiosk_id: box.last_seq for box in shop.outboxes}
+            cpu0 = shop.cpu()
+            bare, received = bare_rate(shop, total, payload_size)
+            cpu1 = shop.cpu()
+            print(f"bare  : paho QoS 1 publish->receive of {payload_size}-byte messages, same broker, listener and "
+                  f"publisher processes: {bare:,.0f} msg/s (sale path = {100 * acked_per_s / bare:.0f} % of it)",
+                  flush=True)
+            print(f"        {cpu_line(cpu0, cpu1, max(received, 1))}", flush=True)
+
+            marks = {kid: max((r[0] for r in rows), default=0)
+                     for kid, rows in shop.journal_rows("SELECT seq FROM sales").items()}
             per = int(args.rate * args.paced_seconds)
-            shop.sell(per, args.rate, seed=2)
-            wait_for(lambda: shop.pending() == 0, 120)
-            lat = shop.latencies_ms(marks)
+            each(shop.procs, f"sell {per} 2 {args.rate}", "drained")
+            lat: list[float] = []
+            for kid, rows in shop.journal_rows("SELECT seq, recorded_at, acked_at FROM sales WHERE acked_at IS NOT NULL").items():
+                lat.extend((datetime.fromisoformat(a) - datetime.fromisoformat(r)).total_seconds() * 1000
+                           for seq, r, a in rows if seq > marks[kid])
             p50, p99 = percentile(lat, 50), percentile(lat, 99)
-            print(f"paced : {args.kiosks} kiosks x {args.rate:g} sales/s for {args.paced_seconds:g} s = {len(lat)} sales; "
-                  f"commit->ack p50 {p50:.1f} ms, p95 {percentile(lat, 95):.1f} ms, p99 {p99:.1f} ms, "
+            print(f"paced : {args.kiosks} kiosks x {args.rate:g} sales/s recorded live for {args.paced_seconds:g} s = "
+                  f"{len(lat)} sales; commit->ack p50 {p50:.1f} ms, p95 {percentile(lat, 95):.1f} ms, p99 {p99:.1f} ms, "
                   f"max {max(lat) if lat else float('nan'):.1f} ms, mean {statistics.fmean(lat) if lat else float('nan'):.1f} ms",
                   flush=True)
             lost, duplicated = shop.audit()
             print(f"audit : {shop.ledger.sale_count()} sales in the ledger; lost {lost}, duplicated {duplicated}", flush=True)
             targets = acked_per_s >= 0.5 * bare and p99 <= 50 and lost == 0 and duplicated == 0
-            print(f"targets (>= 50 % of bare, p99 <= 50 ms, 0 lost, 0 duplicated): {'met' if targets else 'NOT met'}", flush=True)
+            print(f"targets (>= 50 % of bare, p99 <= 50 ms, 0 lost, 0 duplicated): {'met' if targets else 'NOT met'}"
+                  f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)", flush=True)
         finally:
             shop.close()
+    if dump is not None:
+        dump("edge")
     print(json.dumps({"acked_per_s": round(acked_per_s, 1), "bare_per_s": round(bare, 1), "p50_ms": round(p50, 2),
                       "p99_ms": round(p99, 2), "lost": lost, "duplicated": duplicated}))
     return 0

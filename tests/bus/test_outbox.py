@@ -159,3 +159,32 @@ def test_close_is_idempotent(tmp_path: Path, clock: FakeClock) -> None:
     box.close()
     box.close()
     assert box.closed
+
+
+def test_entries_reads_the_asked_rows_with_their_exact_bytes_and_states_and_skips_unknown_seqs(
+    outbox: SaleOutbox, clock: FakeClock
+) -> None:
+    sales = [outbox.record_sale(draft(random.Random(100 + i), clock)) for i in range(5)]
+    outbox.apply_acks([ack(sales[1])])
+    found = outbox.entries([5, 2, 4, 99, 2])
+    assert sorted(found) == [2, 4, 5]
+    assert found[2].state == "done" and found[4].state == "pending"
+    assert found[5].body == outbox.entry(5).body and found[5].sale_id == sales[4].sale_id
+
+
+def test_entries_reads_more_rows_than_one_query_may_bind(outbox: SaleOutbox, clock: FakeClock) -> None:
+    rng = random.Random(7)
+    for _ in range(1203):
+        outbox.record_sale(draft(rng, clock))
+    found = outbox.entries(range(1, 1300))
+    assert sorted(found) == list(range(1, 1204))
+
+
+def test_has_pending_is_true_until_the_last_pending_sale_is_acknowledged(outbox: SaleOutbox, clock: FakeClock) -> None:
+    assert not outbox.has_pending()
+    first = outbox.record_sale(draft(random.Random(1), clock))
+    second = outbox.record_sale(draft(random.Random(2), clock))
+    outbox.apply_acks([ack(first)])
+    assert outbox.has_pending()
+    outbox.apply_acks([ack(second, "rejected")])
+    assert not outbox.has_pending()
