@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.artifacts", "tests.fixtures.display"]
+pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.artifacts", "tests.fixtures.display", "tests.fixtures.postgres", "tests.fixtures.browser"]
