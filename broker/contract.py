@@ -313,6 +313,8 @@ class _SaleBody(_Model):
     totals: SaleTotals
     payments: Annotated[list[Payment], Field(min_length=1, max_length=MAX_PAYMENTS)]
     change_minor: NonNegMinor = 0
+    #: what cash rounding added to (+) or took off (-) the amount paid in cash (0.05/0.10 stores)
+    cash_rounding_minor: Annotated[int, Field(ge=-50, le=50)] = 0
     member_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     approvals: Annotated[list[Approval], Field(max_length=MAX_APPROVALS)] = []
 
@@ -338,8 +340,13 @@ class _SaleBody(_Model):
         if t.tax_minor != tax:
             raise ValueError(f"tax {t.tax_minor} != sum of line tax {tax}")
         paid = sum(p.amount_minor for p in self.payments)
-        if paid - self.change_minor != t.total_minor:
-            raise ValueError(f"payments {paid} - change {self.change_minor} != total {t.total_minor}")
+        if paid - self.change_minor != t.total_minor + self.cash_rounding_minor:
+            raise ValueError(
+                f"payments {paid} - change {self.change_minor} != total {t.total_minor}"
+                f" + cash rounding {self.cash_rounding_minor}"
+            )
+        if self.cash_rounding_minor and not any(p.method == "cash" for p in self.payments):
+            raise ValueError("cash rounding without a cash payment")
         if self.change_minor:
             cash = sum(p.amount_minor for p in self.payments if p.method == "cash")
             if self.change_minor > cash:
@@ -356,8 +363,12 @@ def _canonical(data: dict[str, Any]) -> bytes:
 
 
 def body_hash_of(model: BaseModel) -> str:
-    """SHA-256 (hex) of the canonical JSON of everything in ``model`` except ``body_hash``."""
-    data = model.model_dump(mode="json", by_alias=True, exclude={"body_hash"})
+    """SHA-256 (hex) of the canonical JSON of everything in ``model`` except ``body_hash``.
+
+    Only the fields the sender set take part (``exclude_unset``), so a field added later with a
+    default does not change the hash of a body written by older software.
+    """
+    data = model.model_dump(mode="json", by_alias=True, exclude={"body_hash"}, exclude_unset=True)
     return hashlib.sha256(_canonical(data)).hexdigest()
 
 

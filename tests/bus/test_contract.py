@@ -132,3 +132,25 @@ def test_other_messages_round_trip_and_validate() -> None:
     assert health_expiry_s(30) == 90
     with pytest.raises(ContractError):
         decode("ack", encode(health))  # wrong schema for the kind
+
+
+def test_a_body_from_older_software_without_a_newer_defaulted_field_keeps_its_hash():
+    """Upgrades with data in place: a kiosk journal written before ``cash_rounding_minor``
+    existed re-publishes bodies without it; their hash must still verify."""
+    import hashlib
+    import json
+    import random
+
+    from broker.contract import Sale, decode, encode
+    from kiosk.simulated_seller import random_sale_draft
+    from retail.clock import FakeClock
+
+    draft = random_sale_draft(random.Random(3), store_id="s1", kiosk_id="kiosk-01", clock=FakeClock())
+    old = json.loads(encode(Sale.from_draft(draft, 1)))
+    old.pop("cash_rounding_minor")
+    old.pop("body_hash")
+    old["body_hash"] = hashlib.sha256(
+        json.dumps(old, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    ).hexdigest()
+    sale = decode("sale", json.dumps(old).encode())
+    assert sale.cash_rounding_minor == 0 and sale.body_hash == old["body_hash"]
