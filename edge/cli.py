@@ -1,8 +1,16 @@
-"""``tillpi edge``: run the edge's sale ingest, or show what its ledger holds.
+"""``tillpi edge``: run the edge service, or show what its ledger holds.
 
     tillpi edge run --data DIR --store-id s1 --broker-host 127.0.0.1 --broker-port 1883 \\
-        [--username edge] [--password-env TILLPI_EDGE_PASSWORD | --password-file F] [--ca-file F]
+        [--username edge] [--password-env TILLPI_EDGE_PASSWORD | --password-file F] [--ca-file F] \\
+        [--web-host 0.0.0.0] [--web-port 8080] [--webhook-url URL] [--alarm-settings FILE.json] \\
+        [--store-name NAME] [--currency CNY] [--bootstrap-owner USER] [--development]
     tillpi edge summary --data DIR
+
+``run`` starts the whole edge (sale ingest, alarms, presence, the staff console on
+``http://<web-host>:<web-port>/console/``). The badge and member-card secrets come from
+``$TILLPI_EDGE_BADGE_SECRET`` / ``$TILLPI_EDGE_CARD_SECRET`` or, if unset, from files in
+``--data`` created with random bytes on the first run (mode 0600). ``--bootstrap-owner`` creates
+an owner account with the password in ``$TILLPI_EDGE_OWNER_PASSWORD`` when there is no staff yet.
 """
 
 from __future__ import annotations
@@ -11,15 +19,16 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
 from pathlib import Path
 
-from broker.endpoint import MqttEndpoint
-from edge.bus import EdgeMqttIngest
-from edge.ingest import IngestCore
+from edge.alarms.settings import AlarmSettings
+from edge.errors import EdgeError
 from edge.ledger import Ledger
+from edge.settings import EdgeSettings
 from retail.clock import SystemClock
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -34,21 +43,56 @@ def _password(args: argparse.Namespace) -> str:
     return value
 
 
-def _run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    endpoint = MqttEndpoint(
-        args.broker_host, args.broker_port, args.username, _password(args),
+def _secret(env: str, path: Path) -> bytes:
+    """A secret from ``$env``, else from ``path`` (created with 32 random bytes, mode 0600)."""
+    value = os.environ.get(env)
+    if value:
+        return value.encode("utf-8")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+def _settings(args: argparse.Namespace) -> EdgeSettings:
+    data = Path(args.data)
+    return EdgeSettings(
+        store_id=args.store_id, data_dir=data, broker_host=args.broker_host, broker_port=args.broker_port,
+        broker_username=args.username, broker_password=_password(args),
         ca_file=Path(args.ca_file) if args.ca_file else None,
+        badge_secret=_secret("TILLPI_EDGE_BADGE_SECRET", data / "badge-secret"),
+        card_secret=_secret("TILLPI_EDGE_CARD_SECRET", data / "card-secret"),
+        web_host=args.web_host, web_port=args.web_port, webhook_url=args.webhook_url, store_name=args.store_name,
+        currency=args.currency, resync_cooldown_s=args.resync_cooldown, keepalive_s=args.keepalive,
+        alarms=EdgeSettings.alarm_settings_from_file(args.alarm_settings) if args.alarm_settings else AlarmSettings(),
+        software_version=args.software_version, development=args.development,
     )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from edge.service import EdgeService  # the web stack is loaded only to run
+
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+    except (EdgeError, ValueError) as exc:
+        raise SystemExit(f"tillpi edge: {exc}") from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    clock = SystemClock()
-    with Ledger(Path(args.data) / LEDGER_FILE, clock=clock) as ledger:
-        core = IngestCore(ledger, store_id=args.store_id, clock=clock, resync_cooldown_s=args.resync_cooldown)
-        with EdgeMqttIngest(endpoint, core, store_id=args.store_id, clock=clock):
-            print(f"edge ingest for store {args.store_id} on {endpoint!r}; ledger {ledger.path}", flush=True)
-            stop.wait()
+    with EdgeService(settings, clock=SystemClock()) as edge:
+        if args.bootstrap_owner and not edge.staff_store.list(include_inactive=True):
+            password = os.environ.get("TILLPI_EDGE_OWNER_PASSWORD")
+            if not password:
+                raise SystemExit("tillpi edge: set TILLPI_EDGE_OWNER_PASSWORD for --bootstrap-owner")
+            edge.staff_store.create(name=args.bootstrap_owner, role="owner", username=args.bootstrap_owner,
+                                    password=password, actor=None)
+            print(f"created the owner account {args.bootstrap_owner}", flush=True)
+        print(f"edge of store {settings.store_id} on {edge.endpoint!r}; ledger {edge.ledger.path}; "
+              f"console {edge.url}/console/", flush=True)
+        stop.wait()
     return 0
 
 
@@ -61,7 +105,7 @@ def _summary(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tillpi edge", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="consume kiosk sales into the ledger")
+    run = sub.add_parser("run", help="run the edge: sale ingest, alarms, presence and the staff console")
     run.add_argument("--data", required=True, help="folder of the edge's ledger")
     run.add_argument("--store-id", required=True)
     run.add_argument("--broker-host", default="127.0.0.1")
@@ -71,6 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--password-file")
     run.add_argument("--ca-file")
     run.add_argument("--resync-cooldown", type=float, default=30.0)
+    run.add_argument("--keepalive", type=int, default=15, help="MQTT keepalive of the edge's connections (s)")
+    run.add_argument("--web-host", default="0.0.0.0", help="address of the staff console and API")
+    run.add_argument("--web-port", type=int, default=8080)
+    run.add_argument("--webhook-url", help="POST grouped alarm messages here (JSON)")
+    run.add_argument("--alarm-settings", help="JSON file overriding the alarm rules")
+    run.add_argument("--store-name", default="tillpi")
+    run.add_argument("--currency", default="CNY")
+    run.add_argument("--software-version", default="0")
+    run.add_argument("--bootstrap-owner", metavar="USER", help="create this owner account if there is no staff yet")
+    run.add_argument("--development", action="store_true", help="allow placeholder secrets, show /api/docs")
     run.add_argument("--log-level", default="info")
     summary = sub.add_parser("summary", help="print what the ledger holds")
     summary.add_argument("--data", required=True)
