@@ -2,8 +2,8 @@
 as JSON or text in English or Chinese, and closing a day.
 
 The app factory puts the :class:`~edge.dayclose.service.DayCloseService` on
-``app.state.day_close``. Both routes need ``reports.view`` (the role table has no separate
-day-close permission yet).
+``app.state.day_close``. Reading a report needs ``reports.view``; closing a day needs
+``dayclose.close``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from edge.dayclose.service import DayCloseService
 from edge.staff.api import require_permission
 from edge.staff.store import Principal
 
-__all__ = ["PERMISSION", "get_day_close", "routers"]
+__all__ = ["CLOSE_PERMISSION", "PERMISSION", "get_day_close", "routers"]
 
 PERMISSION = "reports.view"
+CLOSE_PERMISSION = "dayclose.close"
 
 
 def get_day_close(request: Request) -> DayCloseService:
@@ -34,6 +35,7 @@ def get_day_close(request: Request) -> DayCloseService:
 
 DayCloseDep = Annotated[DayCloseService, Depends(get_day_close)]
 Viewer = Annotated[Principal, Depends(require_permission(PERMISSION))]
+Closer = Annotated[Principal, Depends(require_permission(CLOSE_PERMISSION))]
 
 
 def _answer(report: dict[str, Any], fmt: str, lang: str) -> Any:
@@ -52,7 +54,7 @@ def routers() -> list[APIRouter]:
         return _answer(service.report(business_date), format, lang)
 
     @router.post("/{business_date}/close", response_model=None)
-    def close(business_date: date, actor: Viewer, service: DayCloseDep,
+    def close(business_date: date, actor: Closer, service: DayCloseDep,
               format: Literal["json", "text"] = "json", lang: Literal["en", "zh"] = "en") -> Response | dict[str, Any]:
         try:
             closed = service.close_day(business_date, actor=actor.id)

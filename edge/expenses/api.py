@@ -1,8 +1,8 @@
 """JSON API of expenses: enter, list (with totals by category), void.
 
 The app factory puts the :class:`~edge.expenses.store.ExpenseStore` on ``app.state.expenses``.
-Reading needs ``reports.view``; entering and voiding need :data:`WRITE_PERMISSIONS` (a
-manager's ``reports.view`` and ``audit.view`` until the role table has an ``expenses.edit``).
+Reading needs ``reports.view``; entering and voiding need :data:`WRITE_PERMISSIONS`
+(``expenses.edit``, a manager's).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from retail.money import Money
 __all__ = ["READ_PERMISSION", "WRITE_PERMISSIONS", "get_expenses", "routers"]
 
 READ_PERMISSION = "reports.view"
-WRITE_PERMISSIONS = ("reports.view", "audit.view")
+WRITE_PERMISSIONS = ("expenses.edit",)
 
 
 def get_expenses(request: Request) -> ExpenseStore:

@@ -51,6 +51,8 @@ PERMISSIONS: Mapping[str, str] = {
     "catalogue.edit": "edit products, prices and barcodes",
     "promotions.edit": "edit promotions and coupons",
     "reports.view": "see sales reports",
+    "expenses.edit": "enter and void shop expenses",
+    "dayclose.close": "close a business day (Z report)",
     "timesheet.view_all": "see every staff member's timesheet",
     "audit.view": "read the audit log",
     "staff.manage": "create staff accounts, reset PINs and passwords, change roles",
@@ -82,6 +84,8 @@ _MANAGER = _SUPERVISOR | {
     "timesheet.view_all",
     "audit.view",
     "staff.manage",
+    "expenses.edit",
+    "dayclose.close",
 }
 _OWNER = frozenset(PERMISSIONS)
 

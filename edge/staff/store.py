@@ -90,6 +90,12 @@ STAFF_STEPS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX staff_shifts_by_staff ON staff_shifts (staff_id, clock_in_at)",
         "CREATE UNIQUE INDEX staff_shifts_one_open ON staff_shifts (staff_id) WHERE clock_out_at IS NULL",
     ),
+    # 2: which permission names this database has been seeded with, so a permission added by
+    # newer software reaches its default roles without undoing an owner's own changes
+    (
+        "CREATE TABLE known_permissions (name TEXT PRIMARY KEY)",
+        "INSERT OR IGNORE INTO known_permissions (name) SELECT DISTINCT permission FROM role_permissions",
+    ),
 )
 
 
@@ -243,13 +249,18 @@ class StaffStore:
         return self._clock.now().astimezone(self.settings.timezone).date()
 
     def _seed_permissions(self) -> None:
+        """Give every permission this software knows, and the database has never seen, to its
+        default roles. Permissions seen before keep whatever an owner made of them."""
         with self.transaction() as db:
-            if db.execute("SELECT COUNT(*) FROM role_permissions").fetchone()[0]:
+            known = {row[0] for row in db.execute("SELECT name FROM known_permissions")}
+            new = sorted(set(PERMISSIONS) - known)
+            if not new:
                 return
             db.executemany(
-                "INSERT INTO role_permissions (role, permission) VALUES (?, ?)",
-                [(role.value, perm) for role, perms in DEFAULT_ROLE_PERMISSIONS.items() for perm in sorted(perms)],
+                "INSERT OR IGNORE INTO role_permissions (role, permission) VALUES (?, ?)",
+                [(role.value, perm) for role, perms in DEFAULT_ROLE_PERMISSIONS.items() for perm in new if perm in perms],
             )
+            db.executemany("INSERT INTO known_permissions (name) VALUES (?)", [(perm,) for perm in new])
 
     @staticmethod
     def _actor_id(actor: Principal | None) -> str:

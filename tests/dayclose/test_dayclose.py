@@ -110,8 +110,9 @@ def auth(client: TestClient, username: str) -> dict[str, Any]:
 def test_day_close_over_http(client: TestClient, shop: Shop, refunds: RefundService) -> None:
     fixed_day(shop, refunds)
     assert client.post("/api/dayclose/2026-03-02/close", headers=auth(client, "ann")).status_code == 403
-    sam = auth(client, "sam")
-    closed = client.post("/api/dayclose/2026-03-02/close", headers=sam).json()
+    sam = auth(client, "sam")  # a supervisor reads the report but may not close the day
+    assert client.post("/api/dayclose/2026-03-02/close", headers=sam).status_code == 403
+    closed = client.post("/api/dayclose/2026-03-02/close", headers=auth(client, "mia")).json()
     assert closed["closed"] is True and closed["labels"]["cash_expected"] == {"en": "Cash expected in drawer",
                                                                               "zh": "钱箱应有现金"}
     text = client.get("/api/dayclose/2026-03-02", params={"format": "text", "lang": "zh"}, headers=sam)

@@ -213,3 +213,24 @@ def test_clocking_someone_else_in_needs_permission_and_is_audited(staff: StaffSt
         staff.clock_in(other.id, actor=clerk)
     staff.clock_in(other.id, actor=owner)
     assert staff.audit_entries(action="timesheet.clock_in_for")[0].target == f"staff:{other.id}"
+
+
+def test_a_permission_added_by_newer_software_reaches_its_default_roles_without_undoing_an_owners_changes(
+    db_path, clock, settings, owner  # noqa: ANN001
+) -> None:
+    import sqlite3
+
+    from edge.staff import StaffStore
+
+    # An edge seeded by older software: "dayclose.close" never existed there, and the owner
+    # took "refunds.create" away from supervisors.
+    StaffStore.open(db_path, clock=clock, settings=settings).revoke("supervisor", "refunds.create", actor=owner)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM role_permissions WHERE permission = 'dayclose.close'")
+        conn.execute("DELETE FROM known_permissions WHERE name = 'dayclose.close'")
+
+    store = StaffStore.open(db_path, clock=clock, settings=settings)
+
+    assert "dayclose.close" in store.permissions_of("manager")
+    assert "dayclose.close" not in store.permissions_of("supervisor")
+    assert "refunds.create" not in store.permissions_of("supervisor")  # the owner's change stands
