@@ -68,6 +68,7 @@ def _settings(args: argparse.Namespace) -> EdgeSettings:
         currency=args.currency, resync_cooldown_s=args.resync_cooldown, keepalive_s=args.keepalive,
         alarms=EdgeSettings.alarm_settings_from_file(args.alarm_settings) if args.alarm_settings else AlarmSettings(),
         software_version=args.software_version, development=args.development,
+        hq_url=args.hq_url, hq_ca_file=Path(args.hq_ca_file) if args.hq_ca_file else None, hq_region=args.hq_region,
     )
 
 
@@ -120,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--web-port", type=int, default=8080)
     run.add_argument("--webhook-url", help="POST grouped alarm messages here (JSON)")
     run.add_argument("--alarm-settings", help="JSON file overriding the alarm rules")
+    run.add_argument("--hq-url", help="head office base URL; its token is read from DATA/hq_token (see tillpi_ops provision-edge)")
+    run.add_argument("--hq-ca-file", help="CA bundle that signs HQ's certificate")
+    run.add_argument("--hq-region", help="price region of this shop at HQ")
     run.add_argument("--store-name", default="tillpi")
     run.add_argument("--currency", default="CNY")
     run.add_argument("--software-version", default="0")

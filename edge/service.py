@@ -42,7 +42,9 @@ from edge.db import connect
 from edge.errors import EdgeError
 from edge.ingest import IngestCore
 from edge.ledger import Ledger
+from edge.hqsync import HqSync, HqSyncSettings, build_client
 from edge.members import MemberSettings, MemberStore
+from edge.members.accrual import AccrualProcessor
 from edge.monitor import (
     FanoutNotifier,
     HubNotifier,
@@ -134,14 +136,33 @@ class EdgeService:
                                      software_version=s.software_version, keepalive_s=s.keepalive_s)
         self.monitor_link = MqttMonitor(self.endpoint, self.monitor, clock=clock, tick_s=s.tick_s,
                                         keepalive_s=s.keepalive_s)
+        self.accrual = AccrualProcessor(self.member_store)
+        self.hq_sync: HqSync | None = None
+        if s.hq_url:
+            hq = HqSyncSettings(hq_url=s.hq_url, ca_file=s.hq_ca_file, region=s.hq_region,
+                                push_interval_s=s.hq_push_interval_s, catalogue_interval_s=s.hq_catalogue_interval_s)
+            self.hq_sync = stack.enter_context(HqSync(
+                s.ledger_path, build_client(hq, data_dir=s.data_dir), store_id=s.store_id, clock=clock,
+                settings=hq, catalogue=self.catalogue, stock=self.stock))
         self.app = create_app(s, EdgeServices(
             clock=clock, staff_store=self.staff_store, alarm_engine=self.alarm_engine, monitor=self.monitor,
             member_store=self.member_store, catalogue=self.catalogue, stock=self.stock, status=self.status))
 
+    def _run_jobs(self) -> None:
+        """Periodic work that follows the ledger: members' points for new sales."""
+        while not self._jobs_stop.wait(self.settings.accrual_interval_s):
+            try:
+                self.accrual.run(max_batches=20)
+            except Exception:  # a bad sale is logged by the processor; never stop the shop
+                log.exception("points accrual failed; retrying in %.0f s", self.settings.accrual_interval_s)
+
     # -- running --------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        return {"ingest_connected": self.ingest.connected, "monitor_connected": self.monitor_link.connected,
-                "sales_processed": self.ingest.processed, "console_streams": self.hub.subscribers}
+        status = {"ingest_connected": self.ingest.connected, "monitor_connected": self.monitor_link.connected,
+                  "sales_processed": self.ingest.processed, "console_streams": self.hub.subscribers}
+        if self.hq_sync is not None:
+            status["hq"] = self.hq_sync.status()
+        return status
 
     def start(self, *, web: bool = True, timeout: float = 15.0) -> EdgeService:
         """Connect the bus consumers (in the background: the broker may be down), start the
@@ -155,6 +176,13 @@ class EdgeService:
         self._stack.callback(self.ingest.close)
         self.monitor_link.start()
         self._stack.callback(self.monitor_link.close)
+        if self.hq_sync is not None:
+            self.hq_sync.start()
+        self._jobs_stop = threading.Event()
+        jobs = threading.Thread(target=self._run_jobs, name="edge-jobs", daemon=True)
+        jobs.start()
+        self._stack.callback(jobs.join, 10)
+        self._stack.callback(self._jobs_stop.set)
         if web:
             self._start_web(timeout)
         log.info("edge of store %s running%s", self.settings.store_id, f" on {self.url}" if web else "")

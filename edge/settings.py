@@ -74,6 +74,12 @@ class EdgeSettings:
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     session_ttl: timedelta = timedelta(hours=12)
     fast_hashing: bool = False  # tests and demos only: the lowest argon2 cost
+    hq_url: str | None = None  # head office; None runs the shop without HQ (sales wait in the outbox)
+    hq_ca_file: Path | None = None
+    hq_region: str | None = None
+    hq_push_interval_s: float = 5.0
+    hq_catalogue_interval_s: float = 15.0
+    accrual_interval_s: float = 5.0  # how often members' points catch up with new sales
     development: bool = False
 
     def __post_init__(self) -> None:
