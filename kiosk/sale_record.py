@@ -131,7 +131,12 @@ class OutboxSaleSink:
         self._clock_synced = clock_synced
         self._tz = shop_timezone
 
-    def record(self, sale: FinishedSale) -> Sale:
+    def record(self, sale: FinishedSale) -> int:
+        """The ``SaleSink`` port: returns the journal's sequence number once committed."""
+        return self.record_sale(sale).seq
+
+    def record_sale(self, sale: FinishedSale) -> Sale:
+        """Record ``sale`` and return it as the bus will carry it (numbered and hashed)."""
         draft = draft_from_finished(sale, kiosk_id=self._kiosk_id, clock_synced=self._clock_synced, shop_timezone=self._tz)
         recorded = self._outbox.record_sale(draft)
         log.info("sale %s recorded as seq %d", recorded.sale_id, recorded.seq)

@@ -72,7 +72,9 @@ def test_a_rich_purchase_is_journalled_and_accepted_by_the_edge(make_lane, termi
     finished = lane.snap.finished_sale
     _fix_store(lane)
 
-    sale = OutboxSaleSink(journal, kiosk_id="kiosk-01").record(finished)
+    sink = OutboxSaleSink(journal, kiosk_id="kiosk-01")
+    assert sink.record(finished) == 1  # the SaleSink port: the journal's sequence number
+    sale = sink.record_sale(finished)  # recording again returns the same stored sale
 
     assert sale.seq == 1 and sale.sale_id == finished.sale_id
     assert sale.totals.total_minor == finished.total.minor
@@ -103,7 +105,7 @@ def test_a_cash_sale_with_rounding_is_accepted(make_lane, journal, edge) -> None
     lane.send(m.CashTendered(cny("50.00")))
     finished = lane.snap.finished_sale
 
-    sale = OutboxSaleSink(journal, kiosk_id="kiosk-01").record(finished)
+    sale = OutboxSaleSink(journal, kiosk_id="kiosk-01").record_sale(finished)
 
     assert (sale.change_minor, sale.cash_rounding_minor) == (630, -2)
     assert _ingest(edge, sale) == "accepted"
