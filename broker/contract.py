@@ -27,7 +27,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from fractions import Fraction
 from typing import Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,6 +38,8 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "ROOT",
     "Approval",
+    "CatalogueManifest",
+    "CataloguePromotions",
     "Command",
     "ContractError",
     "DeviceEvent",
@@ -58,6 +59,11 @@ __all__ = [
     "TopicRef",
     "alarm_topic",
     "body_hash_of",
+    "catalogue_delta_topic",
+    "catalogue_manifest_topic",
+    "catalogue_promotions_topic",
+    "catalogue_snapshot_filter",
+    "catalogue_snapshot_topic",
     "catalogue_topic",
     "decode",
     "edge_state_topic",
@@ -157,6 +163,42 @@ def catalogue_topic(store_id: str, *part: str) -> str:
     return f"{base}/{_subtopic(part)}" if part else f"{base}/#"
 
 
+# The catalogue replica (edge -> kiosks, all retained, QoS 1):
+#   catalogue/manifest                  CatalogueManifest: which snapshot is current
+#   catalogue/snapshot/<version>/<n>    chunk n of that snapshot (edge.catalogue.replica_format)
+#   catalogue/delta                     one cumulative delta since the manifest's snapshot
+#   catalogue/promotions                CataloguePromotions: the promotions the kiosks apply
+
+
+def catalogue_manifest_topic(store_id: str) -> str:
+    """``tillpi/<store>/catalogue/manifest`` (retained :class:`CatalogueManifest`)."""
+    return catalogue_topic(store_id, "manifest")
+
+
+def catalogue_delta_topic(store_id: str) -> str:
+    """``tillpi/<store>/catalogue/delta`` (retained cumulative delta since the snapshot)."""
+    return catalogue_topic(store_id, "delta")
+
+
+def catalogue_promotions_topic(store_id: str) -> str:
+    """``tillpi/<store>/catalogue/promotions`` (retained :class:`CataloguePromotions`)."""
+    return catalogue_topic(store_id, "promotions")
+
+
+def catalogue_snapshot_topic(store_id: str, version: int, chunk: int) -> str:
+    """``tillpi/<store>/catalogue/snapshot/<version>/<chunk>`` (retained snapshot chunk)."""
+    if version < 1 or chunk < 0:
+        raise TopicError(f"snapshot version {version} / chunk {chunk} out of range")
+    return catalogue_topic(store_id, "snapshot", str(int(version)), str(int(chunk)))
+
+
+def catalogue_snapshot_filter(store_id: str, version: int) -> str:
+    """``tillpi/<store>/catalogue/snapshot/<version>/#``: every chunk of one snapshot."""
+    if version < 1:
+        raise TopicError(f"snapshot version {version} out of range")
+    return f"{catalogue_topic(store_id, 'snapshot', str(int(version)))}/#"
+
+
 @dataclass(frozen=True, slots=True)
 class TopicRef:
     """What a topic names. ``kiosk_id`` is None for store-wide topics; ``kind`` is the kiosk
@@ -253,11 +295,11 @@ class SaleLine(_Model):
         if self.quantity is not None:
             expected = self.unit_price_minor * self.quantity
         else:
-            exact = Fraction(self.unit_price_minor * (self.weight_g or 0), 1000)
-            expected = int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)
+            # price per kg x grams / 1000, rounded half up (both factors are non-negative)
+            expected = (self.unit_price_minor * (self.weight_g or 0) * 2 + 1000) // 2000
         if self.gross_minor != expected:
             raise ValueError(f"line {self.sku}: gross {self.gross_minor} != price x quantity {expected}")
-        saved = sum(s.amount_minor for s in self.savings)
+        saved = sum(s.amount_minor for s in self.savings) if self.savings else 0
         if self.net_minor != self.gross_minor - saved:
             raise ValueError(f"line {self.sku}: net {self.net_minor} != gross - savings {self.gross_minor - saved}")
         if self.tax_minor > self.net_minor:
@@ -325,10 +367,13 @@ class _SaleBody(_Model):
         if self.finished_at < self.started_at:
             raise ValueError("finished_at is before started_at")
         t = self.totals
-        subtotal = sum(line.gross_minor for line in self.lines)
-        savings = sum(line.savings_minor for line in self.lines)
-        net = sum(line.net_minor for line in self.lines)
-        tax = sum(line.tax_minor for line in self.lines)
+        subtotal = savings = net = tax = 0
+        for line in self.lines:  # one pass: this runs for every sale the edge receives
+            subtotal += line.gross_minor
+            net += line.net_minor
+            tax += line.tax_minor
+            if line.savings:
+                savings += line.savings_minor
         if t.subtotal_minor != subtotal:
             raise ValueError(f"subtotal {t.subtotal_minor} != sum of line gross {subtotal}")
         if t.savings_minor != savings:
@@ -499,7 +544,34 @@ class Command(_Model):
         return now >= self.expires_at
 
 
-Message = Union[Sale, SaleAck, KioskState, EdgeState, Health, DeviceEvent, Command]
+class CatalogueManifest(_Model):
+    """Retained on ``catalogue/manifest``: the current snapshot of the catalogue replica.
+
+    ``digest`` (32 hex digits) and ``count`` are those every chunk of the snapshot carries."""
+
+    schema_: Literal["tillpi.catalogue-manifest/1"] = Field("tillpi.catalogue-manifest/1", alias="schema")
+    store_id: Id
+    version: Annotated[int, Field(ge=1, le=2**62)]
+    chunks: Annotated[int, Field(ge=1, le=100_000)]
+    count: Annotated[int, Field(ge=0, le=10_000_000)]
+    digest: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    created_at: datetime
+
+
+class CataloguePromotions(_Model):
+    """Retained on ``catalogue/promotions``: the store's active promotions at ``version``, each
+    as the JSON object the promotions component stores (``retail.promotions`` form), and the
+    coupons usable today or later."""
+
+    schema_: Literal["tillpi.catalogue-promotions/1"] = Field("tillpi.catalogue-promotions/1", alias="schema")
+    store_id: Id
+    version: Annotated[int, Field(ge=0, le=2**62)]
+    promotions: Annotated[list[dict[str, Any]], Field(max_length=10_000)] = []
+    coupons: Annotated[list[dict[str, Any]], Field(max_length=100_000)] = []
+    at: datetime
+
+
+Message = Union[Sale, SaleAck, KioskState, EdgeState, Health, DeviceEvent, Command, CatalogueManifest, CataloguePromotions]
 M = TypeVar("M", bound=BaseModel)
 
 KINDS: dict[str, type[BaseModel]] = {
@@ -510,6 +582,8 @@ KINDS: dict[str, type[BaseModel]] = {
     "health": Health,
     "event": DeviceEvent,
     "cmd": Command,
+    "catalogue_manifest": CatalogueManifest,
+    "catalogue_promotions": CataloguePromotions,
 }
 
 
@@ -533,8 +607,15 @@ def decode(kind: str | type[M], payload: bytes, *, max_bytes: int = MAX_PAYLOAD_
         raise ContractError("invalid", "payload must be bytes")
     if len(payload) > max_bytes:
         raise ContractError("oversize", f"{len(payload)} bytes > {max_bytes}")
+    data = bytes(payload)
     try:
-        raw = json.loads(bytes(payload))
+        # One parse on the hot path: a message the model accepts is a JSON object with the
+        # right ``schema`` (a Literal field). Only a refusal is parsed again, to say why.
+        return model.model_validate_json(data, strict=True)
+    except ValidationError as exc:
+        failure = exc
+    try:
+        raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ContractError("invalid_json", str(exc)[:200]) from None
     if not isinstance(raw, dict):
@@ -542,14 +623,12 @@ def decode(kind: str | type[M], payload: bytes, *, max_bytes: int = MAX_PAYLOAD_
     expected = model.model_fields["schema_"].default
     if raw.get("schema") != expected:
         raise ContractError("wrong_schema", f"expected {expected!r}, got {str(raw.get('schema'))[:80]!r}")
-    try:
-        return model.model_validate_json(bytes(payload), strict=True)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        message = str(first.get("msg", exc))[:300]
-        reason = "hash_mismatch" if "body_hash does not match" in message else "invalid"
-        raise ContractError(reason, f"{where}: {message}" if where else message) from None
+    errors = failure.errors(include_url=False)
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    message = str(first.get("msg", failure))[:300]
+    reason = "hash_mismatch" if "body_hash does not match" in message else "invalid"
+    raise ContractError(reason, f"{where}: {message}" if where else message) from None
 
 
 def command_expiry(issued_at: datetime, seconds: int = 300) -> datetime:

@@ -6,13 +6,19 @@ readable figures, then as its last line one JSON object:
 
 * **import_s** — a generated 50,000-row CSV: preview (every row validated) + confirm (one
   transaction), into a fresh edge database.
-* **snapshot_s** — a new kiosk receiving the 50,000-product catalogue: the edge encodes the
-  chunked snapshot, then the kiosk applies every chunk (decompress, decode, digest check).
-  20 simulated kiosks apply it in this process, one after the other; the figure is the
-  encode time plus the slowest kiosk (each kiosk decodes on its own Pi). The MQTT leg is
-  not measured here; it comes with the edge's bus.
-* **price_change_ms** — p95 over 50 price changes of: store the new price, build the delta
-  since the kiosks' version, and apply it on a kiosk (all 20 kiosks apply every delta).
+* **snapshot_s** — over MQTT: 20 kiosks (``kiosk.catalogue_sync``, each with its own MQTT
+  connection over TLS and its own SQLite replica file, spread over a few processes) are
+  connected to a private Mosquitto started for the run; the edge's
+  :class:`~edge.catalogue.publisher.CataloguePublisher` starts and publishes the
+  50,000-product snapshot; the figure is the time until the last kiosk holds the verified,
+  persisted replica. All 20 kiosks share this machine's cores (on a shop floor each has its
+  own Pi), so this is an upper bound; the per-kiosk median is printed too.
+* **price_change_ms** — over MQTT: p95 over 20 price changes of the time from storing the
+  new price to the last of the 20 kiosks holding it (publisher poll, delta, broker, kiosk
+  apply + digest check + SQLite commit).
+* The in-process figures of the earlier version (encode + apply without a broker) and the
+  cost of building one kiosk's :class:`~kiosk.catalogue_replica.CatalogueReplica` (pinyin
+  search keys) from the 50,000 products are printed for reference.
 * **report_p95_ms** — a year of a busy shop (~1,000,000 sale lines in ~250,000 sales,
   generated into the ledger's ``sales``/``sale_lines`` tables): sales by day, hour, category,
   payment and top sellers over a day, a week and a month, plus sales by month over the year.
@@ -39,7 +45,14 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import multiprocessing as mp  # noqa: E402
+import os  # noqa: E402
+import queue as queue_mod  # noqa: E402
+
+from broker.config import StoreBrokerConfig  # noqa: E402
+from broker.launcher import LocalBroker  # noqa: E402
 from edge.catalogue import replica_format as rf  # noqa: E402
+from edge.catalogue.publisher import CataloguePublisher, MqttCatalogueBus  # noqa: E402
 from edge.catalogue.distribution import CatalogueDistributor  # noqa: E402
 from edge.catalogue.importing import ImportService  # noqa: E402
 from edge.catalogue.model import Category  # noqa: E402
@@ -93,7 +106,7 @@ def bench_import(path: Path, rng: random.Random, n: int) -> tuple[CatalogueStore
     return store, t2 - t0
 
 
-def bench_snapshot(store: CatalogueStore, kiosks: int) -> tuple[float, list[rf.ReplicaState], CatalogueDistributor]:
+def bench_snapshot_inprocess(store: CatalogueStore, kiosks: int) -> tuple[float, list[rf.ReplicaState], CatalogueDistributor]:
     dist = CatalogueDistributor(store)
     t0 = time.perf_counter()
     chunks = dist.snapshot()
@@ -117,6 +130,11 @@ def bench_snapshot(store: CatalogueStore, kiosks: int) -> tuple[float, list[rf.R
         f"kiosk apply mean {statistics.mean(applies):.2f} s, max {max(applies):.2f} s, "
         f"{kiosks} kiosks in turn {sum(applies):.1f} s; to {len(items):,} CatalogueItems {to_items:.2f} s"
     )
+    from kiosk.catalogue_replica import CatalogueReplica
+
+    t = time.perf_counter()
+    CatalogueReplica(items, version=str(states[0].version))
+    print(f"  one kiosk building its CatalogueReplica (search keys, pinyin) from {len(items):,} items: {time.perf_counter() - t:.1f} s")
     return encode + max(applies), states, dist
 
 
@@ -143,6 +161,122 @@ def bench_price_changes(store: CatalogueStore, dist: CatalogueDistributor, state
         f"all {len(states)} kiosks p95 {percentile(all_kiosks, 95) * 1000:.1f} ms ({changes} changes)"
     )
     return p95
+
+
+STORE = "bench"
+
+
+def _kiosk_process(endpoints: list[tuple[str, object]], data_dir: str, events: "mp.Queue[tuple]", stop: "mp.Event") -> None:  # type: ignore[type-arg]
+    """One process hosting several kiosks; reports (kiosk, what, version, monotonic time)."""
+    from kiosk.catalogue_sync import CatalogueSync, MqttCatalogueSync, SqliteReplicaStore
+    from retail.clock import SystemClock
+
+    links = []
+    for kiosk_id, endpoint in endpoints:
+        store = SqliteReplicaStore(Path(data_dir) / kiosk_id / "catalogue.sqlite3")
+
+        def report(state: rf.ReplicaState, kiosk_id: str = kiosk_id) -> None:
+            events.put((kiosk_id, "version", state.version, time.monotonic()))
+
+        sync = CatalogueSync(store, store_id=STORE, kiosk_id=kiosk_id, clock=SystemClock(), on_state=report)
+        link = MqttCatalogueSync(endpoint, sync).start()  # type: ignore[arg-type]
+        links.append((link, store))
+    for link, _ in links:
+        if link.wait_connected(30):
+            events.put((link.sync.kiosk_id, "connected", 0, time.monotonic()))
+    stop.wait()
+    for link, store in links:
+        link.close()
+        store.close()
+
+
+class KioskFleet:
+    """``n`` kiosks over ``procs`` processes, connected to ``broker``."""
+
+    def __init__(self, broker: LocalBroker, n: int, procs: int, data_dir: Path) -> None:
+        ctx = mp.get_context("spawn")
+        self.events = ctx.Queue()
+        self.stop = ctx.Event()
+        self.versions: dict[str, tuple[int, float]] = {}
+        ids = [f"kiosk-{i:02d}" for i in range(1, n + 1)]
+        endpoints = [(k, broker.kiosk_endpoint(k)) for k in ids]
+        self.procs = [
+            ctx.Process(target=_kiosk_process, args=(endpoints[p::procs], str(data_dir), self.events, self.stop), daemon=True)
+            for p in range(procs)
+        ]
+        for proc in self.procs:
+            proc.start()
+        connected: set[str] = set()
+        deadline = time.monotonic() + 60
+        while len(connected) < n:
+            kiosk, what, _, _ = self.events.get(timeout=max(0.1, deadline - time.monotonic()))
+            if what == "connected":
+                connected.add(kiosk)
+        self.n = n
+
+    def wait_all(self, version: int, timeout: float = 120.0) -> list[float]:
+        """Monotonic times at which each kiosk first reached ``version``."""
+        deadline = time.monotonic() + timeout
+        while sum(1 for v, _ in self.versions.values() if v >= version) < self.n:
+            try:
+                kiosk, what, v, at = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue_mod.Empty:
+                raise SystemExit(f"kiosks did not reach version {version} within {timeout} s") from None
+            if what == "version" and v > self.versions.get(kiosk, (0, 0.0))[0]:
+                self.versions[kiosk] = (v, at)
+        return [at for v, at in self.versions.values()]
+
+    def close(self) -> None:
+        self.stop.set()
+        for proc in self.procs:
+            proc.join(timeout=15)
+            if proc.is_alive():
+                proc.terminate()
+
+
+def bench_mqtt(store: CatalogueStore, tmp: Path, rng: random.Random, kiosks: int, changes: int, procs: int) -> tuple[float, float]:
+    """The MQTT leg: snapshot to ``kiosks`` kiosks, then ``changes`` price changes."""
+    config = StoreBrokerConfig(store_id=STORE, data_dir=tmp / "broker", kiosk_bind="127.0.0.1")
+    broker = LocalBroker(config, die_with_parent=True)
+    broker.prepare()
+    for i in range(1, kiosks + 1):
+        broker.registry.add_kiosk(f"kiosk-{i:02d}")
+    with broker:
+        fleet = KioskFleet(broker, kiosks, procs, tmp / "kiosks")
+        bus = MqttCatalogueBus(broker.edge_endpoint(), store_id=STORE)
+        publisher = CataloguePublisher(store, bus, store_id=STORE, clock=FakeClock(), poll_s=0.05)
+        try:
+            version = store.version()
+            t0 = time.monotonic()
+            publisher.start()
+            times = fleet.wait_all(version)
+            snapshot_s = max(times) - t0
+            per_kiosk = sorted(t - t0 for t in times)
+            status = publisher.status()
+            print(
+                f"snapshot over MQTT (TLS) to {kiosks} kiosks in {procs} processes on {os.cpu_count()} cores: "
+                f"last kiosk {snapshot_s:.2f} s, median kiosk {statistics.median(per_kiosk):.2f} s, first {per_kiosk[0]:.2f} s "
+                f"({status.snapshots} snapshot published)"
+            )
+            latencies = []
+            n = store.count()
+            for _ in range(changes):
+                sku = f"P{rng.randrange(n):06d}"
+                t = time.monotonic()
+                version = store.update_price(sku, Money(rng.randint(50, 20000), store.currency))
+                times = fleet.wait_all(version)
+                latencies.append(max(times) - t)
+            p95 = percentile(latencies, 95) * 1000
+            print(
+                f"price change -> visible on all {kiosks} kiosks over MQTT: median {statistics.median(latencies) * 1000:.0f} ms, "
+                f"p95 {p95:.0f} ms, max {max(latencies) * 1000:.0f} ms ({changes} changes, publisher poll 50 ms; "
+                f"{publisher.status().deltas} deltas)"
+            )
+        finally:
+            publisher.close()
+            bus.close()
+            fleet.close()
+    return snapshot_s, p95
 
 
 def generate_year(path: Path, rng: random.Random, lines_target: int, skus: int) -> tuple[date, int, int]:
@@ -220,7 +354,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--kiosks", type=int, default=20)
-    parser.add_argument("--price-changes", type=int, default=50)
+    parser.add_argument("--price-changes", type=int, default=50, help="in-process reference run")
+    parser.add_argument("--mqtt-price-changes", type=int, default=20)
+    parser.add_argument("--kiosk-processes", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--sale-lines", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=8)
     args = parser.parse_args()
@@ -229,8 +365,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "edge.db"
         store, import_s = bench_import(path, rng, args.products)
-        snapshot_s, states, dist = bench_snapshot(store, args.kiosks)
-        price_ms = bench_price_changes(store, dist, states, rng, args.price_changes)
+        bench_snapshot_inprocess_s, states, dist = bench_snapshot_inprocess(store, args.kiosks)
+        print(f"  (in process, no broker: encode + slowest kiosk {bench_snapshot_inprocess_s:.2f} s)")
+        bench_price_changes(store, dist, states, rng, args.price_changes)
+        snapshot_s, price_ms = bench_mqtt(store, Path(tmp), rng, args.kiosks, args.mqtt_price_changes, args.kiosk_processes)
         store.close()
         first, _, _ = generate_year(path, rng, args.sale_lines, args.products)
         report_ms = bench_reports(path, first, rng, args.rounds)
