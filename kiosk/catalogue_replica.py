@@ -18,6 +18,7 @@ scans the precomputed keys only. Pure: no I/O, nothing runs at import.
 
 from __future__ import annotations
 
+import functools
 import logging
 import unicodedata
 from dataclasses import dataclass
@@ -55,6 +56,9 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+# A catalogue replica is rebuilt on every price change; names rarely change, so their pinyin
+# (the costly part: seconds for 50,000 items) is remembered across rebuilds.
+@functools.lru_cache(maxsize=200_000)
 def pinyin_initials(chinese: str) -> str:
     """The pinyin initials of ``chinese``, lower case, other characters kept folded.
 
@@ -65,6 +69,7 @@ def pinyin_initials(chinese: str) -> str:
     return "".join(_fold(p).replace(" ", "") for p in parts)
 
 
+@functools.lru_cache(maxsize=200_000)
 def pinyin_full(chinese: str) -> str:
     """The full toneless pinyin of ``chinese`` without spaces: 苹果 → ``pingguo``."""
     parts = lazy_pinyin(chinese, style=Style.NORMAL, errors="default")
