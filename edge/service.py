@@ -37,7 +37,9 @@ from edge.alarms import AlarmEngine, AlarmStore, GroupingNotifier, WebhookNotifi
 from edge.alarms.ports import Notifier
 from edge.app import EdgeServices, create_app
 from edge.bus import EdgeMqttIngest
+from edge.catalogue.publisher import CataloguePublisher, MqttCatalogueBus
 from edge.catalogue.store import CatalogueStore
+from edge.promotions.store import PromotionStore
 from edge.db import connect
 from edge.errors import EdgeError
 from edge.ingest import IngestCore
@@ -126,6 +128,7 @@ class EdgeService:
             card_secret=s.card_secret, store_name=s.store_name)))
         self.catalogue = stack.enter_context(CatalogueStore(s.db_path, clock=clock, currency=s.currency))
         self.stock = stack.enter_context(StockService(s.db_path, clock=clock, catalogue=self.catalogue))
+        self.promotions = stack.enter_context(PromotionStore(s.db_path, clock=clock, catalogue=self.catalogue))
         cursor_conn = connect(s.db_path)
         stack.callback(cursor_conn.close)
         self.monitor = StoreMonitor(s.store_id, self.alarm_engine, clock=clock, hub=self.hub, ledger=self.ledger,
@@ -178,6 +181,13 @@ class EdgeService:
         self._stack.callback(self.monitor_link.close)
         if self.hq_sync is not None:
             self.hq_sync.start()
+        # the catalogue and promotions go out to the kiosks as retained snapshot + delta
+        catalogue_bus = MqttCatalogueBus(self.endpoint, store_id=self.settings.store_id)
+        self._stack.callback(catalogue_bus.close)
+        self.catalogue_publisher = CataloguePublisher(
+            self.catalogue, catalogue_bus, store_id=self.settings.store_id, clock=self.clock, promotions=self.promotions)
+        self.catalogue_publisher.start()
+        self._stack.callback(self.catalogue_publisher.close)
         self._jobs_stop = threading.Event()
         jobs = threading.Thread(target=self._run_jobs, name="edge-jobs", daemon=True)
         jobs.start()

@@ -452,7 +452,9 @@ class CataloguePublisher:
                 self._adopt_retained()
                 self._initialised = True
             did = False
-            if self._published is None or self._store.version() != self._published:
+            current = self._store.version()
+            # an empty catalogue (version 0) has nothing to send: kiosks keep what they have
+            if current > 0 and (self._published is None or current != self._published):
                 did = self._publish_catalogue()
             if self._promotions is not None and self._promotions.version() != self._promotions_published:
                 self._publish_promotions()
