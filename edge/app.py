@@ -5,8 +5,10 @@ composition root (:mod:`edge.service`) built.
 
 Nothing is opened here: the app only serves what it is given (the service owns and closes the
 stores). Routers mounted: ``/api/auth`` ``/api/staff`` ``/api/audit`` (staff), ``/api/alarms``,
-``/api/console`` + ``/console/`` (the live console), ``/api/members``, ``/api/catalogue``,
-``/api/stock``, and ``/api/health`` (unauthenticated liveness).
+``/api/console`` + ``/console/`` (the live console and its back office), ``/api/members``,
+``/api/catalogue``, ``/api/stock``, ``/api/promotions``, ``/api/refunds``, ``/api/dayclose``,
+``/api/expenses``, ``/api/reports`` (each only when its service is given), and ``/api/health``
+(unauthenticated liveness).
 """
 
 from __future__ import annotations
@@ -22,9 +24,19 @@ from edge.catalogue.api import routers as catalogue_routers
 from edge.catalogue.store import CatalogueStore
 from edge.console.routes import router as console_router
 from edge.console.routes import static_files
+from edge.dayclose.api import routers as dayclose_routers
+from edge.dayclose.service import DayCloseService
+from edge.expenses.api import routers as expense_routers
+from edge.expenses.store import ExpenseStore
 from edge.members.api import routers as member_routers
 from edge.members.store import MemberStore
 from edge.monitor.core import StoreMonitor
+from edge.promotions.api import routers as promotion_routers
+from edge.promotions.store import PromotionStore
+from edge.refunds.api import routers as refund_routers
+from edge.refunds.service import RefundService
+from edge.reports.api import routers as report_routers
+from edge.reports.store import ReportStore
 from edge.settings import EdgeSettings
 from edge.staff.api import current_principal, require_permission
 from edge.staff.api import routers as staff_routers
@@ -67,6 +79,11 @@ class EdgeServices:
     catalogue: CatalogueStore | None = None
     stock: StockService | None = None
     status: Callable[[], dict[str, Any]] | None = None
+    promotions: PromotionStore | None = None
+    refunds: RefundService | None = None
+    day_close: DayCloseService | None = None
+    expenses: ExpenseStore | None = None
+    reports: ReportStore | None = None
 
 
 def create_app(settings: EdgeSettings, services: EdgeServices) -> FastAPI:
@@ -81,6 +98,11 @@ def create_app(settings: EdgeSettings, services: EdgeServices) -> FastAPI:
     app.state.member_store = services.member_store
     app.state.catalogue = services.catalogue
     app.state.stock = services.stock
+    app.state.promotions = services.promotions
+    app.state.refunds = services.refunds
+    app.state.day_close = services.day_close
+    app.state.expenses = services.expenses
+    app.state.reports = services.reports
 
     for r in staff_routers():
         app.include_router(r)
@@ -96,6 +118,15 @@ def create_app(settings: EdgeSettings, services: EdgeServices) -> FastAPI:
     if services.stock is not None:
         for r in stock_routers(permission=permission_dependency):
             app.include_router(r)
+    optional: list[tuple[object | None, Callable[[], list[Any]]]] = [
+        (services.promotions, promotion_routers), (services.refunds, refund_routers),
+        (services.day_close, dayclose_routers), (services.expenses, expense_routers),
+        (services.reports, report_routers),
+    ]
+    for service, make_routers in optional:
+        if service is not None:
+            for r in make_routers():
+                app.include_router(r)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, Any]:

@@ -9,6 +9,12 @@ the JSON and server-sent-event endpoints behind it.
     GET  /api/console/kiosks                 the Devices board
     GET  /api/console/assistance             open assistance requests
     POST /api/console/assistance/{kiosk}/{request}/decide   {approve, why}: remote approval
+    PATCH /api/console/catalogue/{sku}/price  {price_minor, cost_minor?}: the back office's price
+                                             edit, written to the audit log with before and after
+
+The back-office pages (catalogue, stock, members, promotions, staff, reports, refunds) are the
+same page (``backoffice.js``) over the components' own JSON APIs; the snapshot tells it which
+of them this edge serves (``features``) and the shop's business date (``today``).
 
 The app factory puts the :class:`~edge.monitor.core.StoreMonitor` on ``app.state.monitor``.
 Events on the stream are JSON objects with a ``type``: ``snapshot``, ``alarms`` (the whole open
@@ -29,9 +35,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 
+from edge.catalogue.errors import CatalogueStoreError, UnknownProductError
 from edge.monitor.core import ApprovalError, StoreMonitor
-from edge.staff.api import CurrentStaff, http_error
+from edge.staff.api import CurrentStaff, http_error, require_permission
 from edge.staff.errors import PermissionDeniedError
+from edge.staff.store import Principal
+from retail.errors import RetailError
+from retail.money import Money
 
 __all__ = ["STATIC_DIR", "get_monitor", "router", "static_files"]
 
@@ -47,6 +57,26 @@ def get_monitor(request: Request) -> StoreMonitor:
 
 
 MonitorDep = Annotated[StoreMonitor, Depends(get_monitor)]
+
+
+PriceEditor = Annotated[Principal, Depends(require_permission("catalogue.edit"))]
+
+#: app.state attribute -> the back-office feature it enables
+FEATURES = {"catalogue": "catalogue", "stock": "stock", "member_store": "members", "promotions": "promotions",
+            "refunds": "refunds", "reports": "reports", "day_close": "dayclose", "expenses": "expenses"}
+
+
+class PriceBody(BaseModel):
+    price_minor: Annotated[int, Field(ge=0)]
+    cost_minor: Annotated[int, Field(ge=0)] | None = None
+
+
+def _business_date(request: Request) -> str | None:
+    reports = getattr(request.app.state, "reports", None)
+    if reports is not None:
+        return reports.today().isoformat()
+    clock = getattr(request.app.state, "clock", None)
+    return clock.now().date().isoformat() if clock is not None else None
 
 
 class DecideBody(BaseModel):
@@ -87,7 +117,33 @@ def router() -> APIRouter:
         snap["store_id"] = monitor.store_id
         store = getattr(request.app.state, "staff_store", None)
         snap["staff"] = {m.id: m.name for m in store.list(include_inactive=True)} if store is not None else {}
+        snap["features"] = sorted(f for attr, f in FEATURES.items() if getattr(request.app.state, attr, None) is not None)
+        snap["today"] = _business_date(request)
         return snap
+
+    @r.patch("/api/console/catalogue/{sku}/price")
+    def change_price(sku: str, body: PriceBody, principal: PriceEditor, request: Request) -> dict[str, Any]:
+        catalogue = getattr(request.app.state, "catalogue", None)
+        staff = getattr(request.app.state, "staff_store", None)
+        if catalogue is None or staff is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the catalogue is not available")
+        cur = catalogue.currency
+        try:
+            before = catalogue.get(sku)
+            version = catalogue.update_price(sku, Money(body.price_minor, cur),
+                                             cost_price=None if body.cost_minor is None else Money(body.cost_minor, cur))
+            after = catalogue.get(sku)
+        except UnknownProductError as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, {"error": "not_found", "detail": str(exc)}) from None
+        except (CatalogueStoreError, RetailError) as exc:
+            raise HTTPException(422, {"error": "invalid", "detail": str(exc)}) from None
+
+        def prices(p: Any) -> dict[str, Any]:
+            return {"price_minor": p.price.minor, "cost_minor": None if p.cost_price is None else p.cost_price.minor}
+
+        staff.audit(actor=principal, action="catalogue.price", target=f"product:{sku}", before=prices(before),
+                    after=prices(after), detail=f"catalogue version {version}")
+        return {"version": version, "product": after.to_dict()}
 
     @r.get("/api/console/kiosks")
     def kiosks(_: CurrentStaff, monitor: MonitorDep) -> list[dict[str, Any]]:

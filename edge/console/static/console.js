@@ -52,6 +52,12 @@
       role_attendant: "店员", role_supervisor: "主管", role_manager: "经理", role_owner: "店主"
     }
   };
+  var BO = window.TillpiBackOffice || null;  /* the back-office pages (backoffice.js), loaded first */
+  if (BO && BO.i18n) {
+    Object.keys(BO.i18n).forEach(function (lang) {
+      Object.keys(BO.i18n[lang]).forEach(function (k) { I18N[lang][k] = BO.i18n[lang][k]; });
+    });
+  }
   var DEVICES_ZH = { printer: "打印机", scanner: "扫码器", camera: "摄像头", scale: "秤", bag_scale: "装袋秤", drawer: "钱箱",
     kiosk: "收银机", assist: "求助", bagging: "装袋区", cpu: "处理器", disk: "磁盘", clock: "时钟", outbox: "待上传",
     ingest: "数据接收", ledger: "账本", light: "指示灯" };
@@ -130,11 +136,13 @@
   function applyLang() {
     document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
     document.querySelectorAll("[data-i18n]").forEach(function (e) { e.textContent = t(e.getAttribute("data-i18n")); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (e) { e.placeholder = t(e.getAttribute("data-i18n-placeholder")); });
     $("lang").textContent = t("lang_btn");
     document.title = "tillpi · " + t("title");
     setLive(S.es && S.es.readyState === 1 ? "on" : "off");
     if (S.me) showApp();
     renderAll(true);
+    if (BO && S.me) BO.language();
   }
 
   /* ---------- sign-in ---------- */
@@ -142,6 +150,7 @@
     if (S.es) { S.es.close(); S.es = null; }
     S.me = null;
     $("app").hidden = true; $("login").hidden = false; $("who").hidden = true; $("logout").hidden = true;
+    if (BO) BO.signedOut();
     setLive("off");
     $("username").focus();
   }
@@ -150,6 +159,7 @@
     $("who").hidden = false; $("who").textContent = S.me.name + " · " + t("role_" + S.me.role);
     $("logout").hidden = false;
     $("store").textContent = S.storeId;
+    if (BO) BO.signedIn(S.me);
   }
   $("login-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -209,20 +219,21 @@
   }
   function boot() {
     api("GET", "/api/console/snapshot").then(function (snap) {
-      S.me = snap.me; S.storeId = snap.store_id || ""; S.staff = snap.staff || {};
+      S.me = snap.me; S.storeId = snap.store_id || ""; S.staff = snap.staff || {}; S.today = snap.today || null; S.features = snap.features || [];
       showApp(); takeSnapshot(snap); connect();
     }).catch(function () {});
   }
 
   /* ---------- tabs ---------- */
-  document.querySelectorAll(".tab").forEach(function (b) {
+  document.querySelectorAll(".tab[data-tab]").forEach(function (b) {
     b.addEventListener("click", function () { selectTab(b.getAttribute("data-tab")); });
   });
   function selectTab(name) {
     S.tab = name;
-    document.querySelectorAll(".tab").forEach(function (b) { b.setAttribute("aria-selected", String(b.getAttribute("data-tab") === name)); });
-    ["alarms", "assist", "devices", "history"].forEach(function (p) { $("panel-" + p).hidden = p !== name; });
+    document.querySelectorAll(".tab[data-tab]").forEach(function (b) { b.setAttribute("aria-selected", String(b.getAttribute("data-tab") === name)); });
+    document.querySelectorAll("#app > .panel").forEach(function (p) { p.hidden = p.id !== "panel-" + name; });
     if (name === "history" && !$("history").childElementCount) loadHistory();
+    if (BO) BO.tabChanged(name);
   }
 
   /* ---------- alarms ---------- */
@@ -449,6 +460,10 @@
     if (!Object.keys(S.ackOpen).length) renderAlarms(true);
   }, 15000);
 
+  if (BO) {
+    BO.init({ S: S, t: t, el: el, api: api, can: can, money: money, toast: toast, fail: fail, clock: clock, who: who,
+              now: now, selectTab: selectTab });
+  }
   applyLang();
   boot();
 })();
