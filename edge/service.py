@@ -39,7 +39,11 @@ from edge.app import EdgeServices, create_app
 from edge.bus import EdgeMqttIngest
 from edge.catalogue.publisher import CataloguePublisher, MqttCatalogueBus
 from edge.catalogue.store import CatalogueStore
+from edge.dayclose.service import DayCloseService
+from edge.expenses.store import ExpenseStore
 from edge.promotions.store import PromotionStore
+from edge.refunds.service import RefundService
+from edge.reports.store import ReportStore
 from edge.db import connect
 from edge.errors import EdgeError
 from edge.ingest import IngestCore
@@ -129,6 +133,12 @@ class EdgeService:
         self.catalogue = stack.enter_context(CatalogueStore(s.db_path, clock=clock, currency=s.currency))
         self.stock = stack.enter_context(StockService(s.db_path, clock=clock, catalogue=self.catalogue))
         self.promotions = stack.enter_context(PromotionStore(s.db_path, clock=clock, catalogue=self.catalogue))
+        self.refunds = stack.enter_context(RefundService(s.db_path, clock=clock, members=self.member_store,
+                                                         store_id=s.store_id))
+        self.day_close = stack.enter_context(DayCloseService(s.db_path, clock=clock, store_id=s.store_id,
+                                                             currency=s.currency))
+        self.expenses = stack.enter_context(ExpenseStore(s.db_path, clock=clock, currency=s.currency))
+        self.reports = stack.enter_context(ReportStore(s.db_path, clock=clock))
         cursor_conn = connect(s.db_path)
         stack.callback(cursor_conn.close)
         self.monitor = StoreMonitor(s.store_id, self.alarm_engine, clock=clock, hub=self.hub, ledger=self.ledger,
@@ -149,7 +159,9 @@ class EdgeService:
                 settings=hq, catalogue=self.catalogue, stock=self.stock))
         self.app = create_app(s, EdgeServices(
             clock=clock, staff_store=self.staff_store, alarm_engine=self.alarm_engine, monitor=self.monitor,
-            member_store=self.member_store, catalogue=self.catalogue, stock=self.stock, status=self.status))
+            member_store=self.member_store, catalogue=self.catalogue, stock=self.stock, status=self.status,
+            promotions=self.promotions, refunds=self.refunds, day_close=self.day_close, expenses=self.expenses,
+            reports=self.reports))
 
     def _run_jobs(self) -> None:
         """Periodic work that follows the ledger: members' points for new sales."""

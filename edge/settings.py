@@ -125,13 +125,16 @@ class EdgeSettings:
 
     # -- files --------------------------------------------------------------------------------
     @property
-    def ledger_path(self) -> Path:
-        return self.data_dir / "ledger.sqlite3"
+    def db_path(self) -> Path:
+        """The one edge database: the sale ledger and stock moves beside staff, members,
+        catalogue, promotions, refunds and HQ sync, so every component reads the same sales
+        and a sale, its stock moves and its HQ outbox row commit together."""
+        return self.data_dir / "edge.sqlite3"
 
     @property
-    def db_path(self) -> Path:
-        """The edge database: staff, members, catalogue, stock, monitor cursors."""
-        return self.data_dir / "edge.sqlite3"
+    def ledger_path(self) -> Path:
+        """The sale ledger: the edge database itself."""
+        return self.db_path
 
     @property
     def alarms_path(self) -> Path:

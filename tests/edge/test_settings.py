@@ -20,7 +20,7 @@ def make(**changes: Any) -> EdgeSettings:
 
 def test_valid_settings_name_the_files_under_the_data_folder() -> None:
     s = make()
-    assert (s.ledger_path.name, s.db_path.name, s.alarms_path.name) == ("ledger.sqlite3", "edge.sqlite3", "alarms.sqlite3")
+    assert (s.ledger_path.name, s.db_path.name, s.alarms_path.name) == ("edge.sqlite3", "edge.sqlite3", "alarms.sqlite3")
     assert "k3v9" not in repr(s) and "9f2c" not in repr(s)
 
 
