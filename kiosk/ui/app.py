@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.app import App
-from kivy.clock import mainthread
+from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
@@ -21,13 +21,29 @@ from kivy.uix.screenmanager import FadeTransition, ScreenManager, TransitionBase
 from kiosk.ui import widgets as _widgets  # noqa: F401 - registers the widget classes used in .kv
 from kiosk.ui.fonts import FontFiles, prepare_fonts, register_default_font
 from kiosk.ui.screens import KV_FILES
+from kiosk.ui.screens.base import BoundScreen
+from kiosk.ui.screens.checkout import (
+    AgeCheckScreen,
+    AttendantScreen,
+    CashScreen,
+    CouponScreen,
+    MemberScreen,
+    PayScreen,
+    PriceScreen,
+    QrScreen,
+    ReceiptScreen,
+    SuspendedScreen,
+    ThankYouScreen,
+    WeighingScreen,
+)
+from kiosk.ui.screens.lookup import LookupScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.welcome import WelcomeScreen
 from kiosk.ui.theme import DEFAULT_THEME, Theme
 from kiosk.viewmodels.kiosk import KioskViewModel, ScreenName
 from kiosk.viewmodels.observable import Subscription
 
-__all__ = ["KioskApp", "KioskRoot", "load_kv", "main"]
+__all__ = ["KivyScheduler", "KioskApp", "KioskRoot", "SCREEN_CLASSES", "load_kv", "main"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +60,40 @@ def load_kv() -> None:
             _loaded_kv.add(path)
 
 
+SCREEN_CLASSES: dict[ScreenName, type[BoundScreen]] = {
+    ScreenName.WELCOME: WelcomeScreen,
+    ScreenName.SCAN: ScanScreen,
+    ScreenName.LOOKUP: LookupScreen,
+    ScreenName.WEIGHING: WeighingScreen,
+    ScreenName.ATTENDANT: AttendantScreen,
+    ScreenName.AGE_CHECK: AgeCheckScreen,
+    ScreenName.MEMBER: MemberScreen,
+    ScreenName.COUPON: CouponScreen,
+    ScreenName.PAY: PayScreen,
+    ScreenName.QR: QrScreen,
+    ScreenName.CASH: CashScreen,
+    ScreenName.RECEIPT: ReceiptScreen,
+    ScreenName.THANK_YOU: ThankYouScreen,
+    ScreenName.SUSPENDED: SuspendedScreen,
+    ScreenName.PRICE: PriceScreen,
+}
+
+
+class KivyScheduler:
+    """Hands work to Kivy's UI thread: ``call_soon(fn)`` runs ``fn`` before the next frame."""
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        Clock.schedule_once(lambda _dt: fn(), 0)
+
+
 class KioskRoot(FloatLayout):
-    """The window's root: the screen manager, with the help banner over it."""
+    """The window's root: the screen manager, with the help banner and messages over it."""
 
     help_message = StringProperty("")
     help_cancel_text = StringProperty("")
     help_shown = BooleanProperty(False)
+    message_text = StringProperty("")
+    offline_text = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         self.on_cancel_help: Callable[[], None] | None = None
@@ -77,10 +121,17 @@ class KioskApp(App):
         font_cache: Path | None = None,
         transition: TransitionBase | None = None,
         theme: Theme = DEFAULT_THEME,
+        runtime: Any = None,
+        poll_s: float = 0.1,
+        tick_s: float = 0.5,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.view_models = view_models
+        self.runtime = runtime  # a kiosk.app_wiring.KioskRuntime, started on_start, closed on_stop
+        self._poll_s = poll_s
+        self._tick_s = tick_s
+        self._events: list[Any] = []
         self.theme = theme
         self._fonts = fonts
         self._font_cache = font_cache
@@ -101,13 +152,13 @@ class KioskApp(App):
         root.on_cancel_help = self.view_models.cancel_help
         manager: ScreenManager = root.ids.screens
         manager.transition = self._transition if self._transition is not None else FadeTransition(duration=0.15)
-        welcome = WelcomeScreen()
-        scan = ScanScreen()
-        scan.shop_name = self.view_models.shop_name
-        manager.add_widget(welcome)
-        manager.add_widget(scan)
-        welcome.bind_view_model(self.view_models.welcome)
-        scan.bind_view_model(self.view_models.scan)
+        view_models = self.view_models.screen_view_models
+        for name, cls in SCREEN_CLASSES.items():
+            screen = cls(name=name.value)
+            if isinstance(screen, ScanScreen):
+                screen.shop_name = self.view_models.shop_name
+            manager.add_widget(screen)
+            screen.bind_view_model(view_models[name])
         manager.current = self.view_models.screen.value
         self.kiosk_root = root
         self.screen_manager = manager
@@ -115,7 +166,15 @@ class KioskApp(App):
         self._apply_root(frozenset({"*"}))
         return root
 
-    def screen(self, name: ScreenName | str) -> WelcomeScreen | ScanScreen:
+    def on_start(self) -> None:
+        if self.runtime is not None:
+            self.runtime.start()
+            self._events.append(Clock.schedule_interval(lambda _dt: self.runtime.poll(), self._poll_s))
+            self._events.append(Clock.schedule_interval(lambda _dt: self.runtime.tick(), self._tick_s))
+        else:
+            self._events.append(Clock.schedule_interval(lambda _dt: self.view_models.expire_message(), 0.5))
+
+    def screen(self, name: ScreenName | str) -> BoundScreen:
         if self.screen_manager is None:
             raise RuntimeError("the app is not built yet")
         return self.screen_manager.get_screen(ScreenName(name).value)
@@ -133,8 +192,15 @@ class KioskApp(App):
         root.help_shown = vm.help_requested
         root.help_message = vm.help_text
         root.help_cancel_text = vm.cancel_help_text
+        root.message_text = vm.message_text
+        root.offline_text = vm.offline_text if vm.screen is not ScreenName.SCAN else ""
 
     def on_stop(self) -> None:
+        for event in self._events:
+            event.cancel()
+        self._events.clear()
+        if self.runtime is not None:
+            self.runtime.close()
         if self._subscription is not None:
             self._subscription.cancel()
             self._subscription = None
@@ -153,7 +219,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", default="en", help="en or zh_CN")
     parser.add_argument("--scan", action="store_true", help="open on the scan screen with a demo basket")
     parser.add_argument("--offline", action="store_true", help="show the staff offline indicator")
+    parser.add_argument("--demo-basket", action="store_true", help="no engine: a fixed demo basket (screens only)")
     args = parser.parse_args(argv)
+    if not args.demo_basket:
+        from kiosk.app_wiring import build_simulated_runtime
+
+        lane = build_simulated_runtime(scheduler=KivyScheduler())
+        lane.runtime.view_models.i18n.set_language(args.language)
+        KioskApp(lane.runtime.view_models, runtime=lane.runtime).run()
+        return 0
     view_models = demo_kiosk_view_model()
     # a simulated engine: every session starts with the demo basket
     view_models.on_session_start = lambda: push_demo_basket(view_models)

@@ -236,13 +236,15 @@ class UiDriver:
         return {"x": x, "y": y, "width": widget.width, "height": widget.height}
 
     # -- touching ----------------------------------------------------------------------------
-    def tap_at(self, x: float, y: float, *, hold_frames: int = 1) -> Generator[Step, None, None]:
+    def tap_at(
+        self, x: float, y: float, *, hold_frames: int = 1, settle_frames: int = 2
+    ) -> Generator[Step, None, None]:
         """A finger down and up at window pixel ``(x, y)``."""
         touch = _DriverTouch(next(self._uids), x, y)
         EventLoop.post_dispatch_input("begin", touch)
         yield from self.settle(hold_frames)
         EventLoop.post_dispatch_input("end", touch)
-        yield from self.settle(2)
+        yield from self.settle(settle_frames)
 
     def tap(self, path: str, **kwargs: int) -> Generator[Step, None, None]:
         """Tap the centre of the widget at ``path``; it must be on screen, not hidden."""

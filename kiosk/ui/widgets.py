@@ -66,3 +66,125 @@ class HelpBanner(BoxLayout):
 
     def on_touch_up(self, touch):  # type: ignore[no-untyped-def]
         return super().on_touch_up(touch) if self.shown else False
+
+
+# -- checkout widgets ---------------------------------------------------------------------------
+from collections.abc import Sequence  # noqa: E402
+
+from kivy.graphics.texture import Texture  # noqa: E402
+from kivy.properties import ListProperty  # noqa: E402
+from kivy.uix.gridlayout import GridLayout  # noqa: E402
+from kivy.uix.image import Image  # noqa: E402
+
+__all__ += ["ItemTile", "KeyPad", "QrImage", "Toast", "qr_texture"]
+
+KEY_LABELS = {"<": "\u2190", "C": "C", " ": "\u2423"}
+
+
+class KeyPad(GridLayout):
+    """An on-screen keypad or keyboard: one button per entry of ``keys`` (``<`` deletes, ``C``
+    clears, ``" "`` is a space). Dispatches ``on_key(key)``; each button carries its ``key``
+    so a test driver can find it."""
+
+    keys = ListProperty([])
+    key_height = NumericProperty(_T.button_height)
+    key_font_size = NumericProperty(_T.font_button)
+    space_text = StringProperty("Space")
+    rows_needed = NumericProperty(0)
+    __events__ = ("on_key",)
+
+    def on_keys(self, _instance: object, keys: Sequence[str]) -> None:
+        self.rows_needed = -(-len(keys) // max(int(self.cols or 1), 1))
+        self.clear_widgets()
+        for key in keys:
+            label = self.space_text if key == " " else KEY_LABELS.get(key, key)
+            size = self.key_font_size - (6 if key == " " else 0)
+            button = KioskButton(text=label, height=self.key_height, font_size=size)
+            button.key = key
+            button.bind(on_release=lambda b: self.dispatch("on_key", b.key))
+            self.add_widget(button)
+
+    def on_cols(self, _instance: object, cols: int | None) -> None:
+        self.rows_needed = -(-len(self.keys) // max(int(cols or 1), 1))
+
+    def on_space_text(self, _instance: object, text: str) -> None:
+        for child in self.children:
+            if getattr(child, "key", None) == " ":
+                child.text = text
+
+    def on_key(self, key: str) -> None:
+        """A key was touched."""
+
+    def button(self, key: str) -> KioskButton:
+        for child in self.children:
+            if getattr(child, "key", None) == key:
+                return child
+        raise KeyError(key)
+
+
+def qr_texture(payload: str, *, module_px: int = 8) -> Texture:
+    """A crisp black-on-white texture of ``payload`` as a QR code (UI thread only)."""
+    import numpy as np
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    code = qrcode.QRCode(border=2, error_correction=ERROR_CORRECT_M)
+    code.add_data(payload)
+    code.make(fit=True)
+    matrix = np.array(code.get_matrix(), dtype=bool)
+    pixels = np.where(matrix, 0, 255).astype(np.uint8)
+    pixels = np.kron(pixels, np.ones((module_px, module_px), dtype=np.uint8))[::-1]  # Kivy: bottom row first
+    rgb = np.repeat(pixels[:, :, None], 3, axis=2)
+    height, width = pixels.shape
+    texture = Texture.create(size=(width, height), colorfmt="rgb")
+    texture.mag_filter = "nearest"
+    texture.min_filter = "nearest"
+    texture.blit_buffer(np.ascontiguousarray(rgb).tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+    return texture
+
+
+class QrImage(Image):
+    """Shows ``payload`` as a QR code (nothing while it is empty)."""
+
+    payload = StringProperty("")
+
+    def on_payload(self, _instance: object, payload: str) -> None:
+        self.texture = qr_texture(payload) if payload else None
+        self.opacity = 1 if payload else 0
+
+
+class ItemTile(ButtonBehavior, BoxLayout):
+    """An item of the lookup grid: its picture, or a coloured tile with its initial; name, price."""
+
+    sku = StringProperty("")
+    name = StringProperty("")
+    price_text = StringProperty("")
+    initial = StringProperty("")
+    picture = StringProperty("")
+    tile_colour = ColorProperty(_T.brand)
+
+
+class Toast(KioskLabel):
+    """A short message for the shopper over the bottom of the screen; hidden when empty."""
+
+
+__all__ += ["CategoryButton"]
+
+
+class CategoryButton(KioskButton):
+    code = StringProperty("")
+    selected = BooleanProperty(False)
+
+
+__all__ += ["TopBar"]
+
+
+class TopBar(BoxLayout):
+    """A screen's top bar: its title on the left, the help button on the right."""
+
+    title = StringProperty("")
+    help_text = StringProperty("")
+    __events__ = ("on_help",)
+
+    def on_help(self) -> None:
+        """The help button was touched."""

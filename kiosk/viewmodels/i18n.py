@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from enum import Enum
 
 from kiosk.viewmodels.errors import UnknownLanguageError, UnknownMessageError
+from kiosk.viewmodels.messages import CHECKOUT_MESSAGES
 from kiosk.viewmodels.observable import Observable
 
 __all__ = ["Language", "MESSAGES", "I18n"]
@@ -82,6 +83,7 @@ MESSAGES: Mapping[str, Mapping[Language, str]] = {
         Language.ZH_CN: "共节省 {amount}",
     },
     "status.offline": {Language.EN: "Offline", Language.ZH_CN: "离线"},
+    **{key: {Language.EN: en, Language.ZH_CN: zh} for key, (en, zh) in CHECKOUT_MESSAGES.items()},
 }
 
 

@@ -1,7 +1,9 @@
 """The scan screen's view-model: the basket lines, the running total and the actions.
 
-The checkout engine (a later piece) pushes what it priced; this view-model turns it into the
-texts a screen shows, in the shopper's language, and tells its listeners what changed.
+The checkout engine pushes what it priced (:meth:`ScanViewModel.apply` takes its snapshot;
+:meth:`ScanViewModel.show_basket` takes ready-made lines, as the demo does); this view-model
+turns it into the texts a screen shows, in the shopper's language, and tells its listeners
+what changed. Its actions send checkout events through ``send`` (set by the app wiring).
 """
 
 from __future__ import annotations
@@ -9,13 +11,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from kiosk.viewmodels.errors import InvalidLineError
+from kiosk.viewmodels.formatting import quantity_text, weight_text
 from kiosk.viewmodels.i18n import I18n, Language
 from kiosk.viewmodels.observable import Observable
 from retail.money import Money
 
-__all__ = ["LineRow", "LineView", "ScanViewModel"]
+if TYPE_CHECKING:
+    from kiosk.checkout import CheckoutLine, CheckoutSnapshot
+
+__all__ = ["LineRow", "LineView", "ScanViewModel", "line_view"]
 
 Action = Callable[[], None]
 
@@ -35,11 +42,15 @@ class LineView:
     amount_text: str
     saving_text: str = ""
     name_zh: str = ""
+    saving_name: str = ""  # the promotion's name (English), "" when none
+    saving_name_zh: str = ""
+    adjustable: bool = False  # a unit line: quantity + / − apply
+    note: str = ""  # e.g. "override" for a price changed by staff
 
     def __post_init__(self) -> None:
         if not isinstance(self.line_id, str) or not self.line_id:
             raise InvalidLineError("a basket line needs a line_id")
-        for field_name in ("name", "qty_text", "amount_text", "saving_text", "name_zh"):
+        for field_name in ("name", "qty_text", "amount_text", "saving_text", "name_zh", "saving_name", "saving_name_zh", "note"):
             if not isinstance(getattr(self, field_name), str):
                 raise InvalidLineError(f"line {self.line_id}: {field_name} must be text")
         if not self.name:
@@ -78,10 +89,41 @@ class LineRow:
     qty_text: str
     amount_text: str
     saving_text: str  # "You save ¥2.00" / "优惠 ¥2.00", or ""
+    selected: bool = False
+    adjustable: bool = False
 
     @property
     def has_saving(self) -> bool:
         return bool(self.saving_text)
+
+
+def line_view(line: CheckoutLine, locale: str = "en") -> LineView:
+    """A basket line of the engine's snapshot as the scan screen shows it."""
+    kind = getattr(line.kind, "value", str(line.kind))
+    if kind in ("weighed", "label_weight") and line.weight_g:
+        qty = weight_text(line.weight_g, line.unit_price, locale=locale)
+    elif kind == "label_price":
+        qty = (
+            f"{weight_text(line.weight_g, line.unit_price, locale=locale).split(' ', 2)[0]} kg"
+            if line.weight_g
+            else quantity_text(1, line.unit_price, locale=locale)
+        )
+    else:
+        qty = quantity_text(line.quantity, line.unit_price, locale=locale)
+    saving = line.savings
+    names = line.saving_names
+    return LineView(
+        line.line_id,
+        line.name_en,
+        qty,
+        line.payable.format(locale),
+        "" if saving.is_zero() else saving.format(locale),
+        line.name_zh,
+        names[0][0] if names else "",
+        names[0][1] if names else "",
+        adjustable=kind == "unit" and not line.price_override,
+        note="override" if line.price_override else "",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +157,13 @@ class ScanViewModel(Observable):
         self.on_lookup = on_lookup
         self.on_pay = on_pay
         self.on_help = on_help
+        self.on_member: Action | None = None
+        self.on_language: Action | None = None  # the root's switch (it tells the engine)
+        self.on_coupon: Action | None = None
+        self.on_price: Callable[[str], None] | None = None  # opens the price override for a line
+        self.send: Callable[[Any], None] | None = None  # checkout events (set by the app wiring)
+        self._selected: str | None = None
+        self._snap: CheckoutSnapshot | None = None
         self._lock = threading.Lock()
         self._i18n_subscription = i18n.on_change(lambda _names: self._changed({"labels", "lines", "totals"}))
 
@@ -217,10 +266,21 @@ class ScanViewModel(Observable):
                 line.name_zh if lang is Language.ZH_CN and line.name_zh else line.name,
                 line.qty_text,
                 line.amount_text,
-                self._i18n.t("scan.saving", amount=line.saving_text) if line.saving_text else "",
+                self._saving_row_text(line, lang),
+                line.line_id == self._selected,
+                line.adjustable,
             )
             for line in self._lines
         )
+
+    def _saving_row_text(self, line: LineView, lang: Language) -> str:
+        if line.note == "override":
+            return self._i18n.t("scan.override_mark")
+        if not line.saving_text:
+            return ""
+        text = self._i18n.t("scan.saving", amount=line.saving_text)
+        name = line.saving_name_zh if lang is Language.ZH_CN and line.saving_name_zh else line.saving_name
+        return f"{name} · {text}" if name else text
 
     @property
     def last_line_id(self) -> str | None:
@@ -296,7 +356,10 @@ class ScanViewModel(Observable):
 
     # -- actions from the screen -----------------------------------------------------------
     def toggle_language(self) -> None:
-        self._i18n.toggle()
+        if self.on_language is not None:
+            self.on_language()
+        else:
+            self._i18n.toggle()
 
     def look_up(self) -> None:
         if self.on_lookup is not None:
@@ -317,6 +380,166 @@ class ScanViewModel(Observable):
     def close(self) -> None:
         """Stop following the language (idempotent)."""
         self._i18n_subscription.cancel()
+
+    # -- the checkout engine ---------------------------------------------------------------
+    def apply(self, snap: CheckoutSnapshot) -> None:
+        """Show the engine's snapshot: lines, totals, bagging prompt, member, offline."""
+        views = [line_view(line, "en") for line in snap.lines]
+        with self._lock:
+            ids = {v.line_id for v in views}
+            if self._selected not in ids:
+                self._selected = None
+            self._snap = snap
+            same = tuple(views) == self._lines and self._totals == _Totals(snap.total, snap.item_count, snap.savings)
+        if not same:
+            self.show_basket(views, snap.total, snap.item_count, snap.savings)
+        self.set_offline(not snap.edge_online)
+        self._changed({"state"})
+
+    def _bagging(self, snap: CheckoutSnapshot) -> tuple[str, bool]:
+        bag = snap.bagging
+        if bag is None or getattr(snap.state, "value", snap.state) != "waiting_for_bagging":
+            return "", False
+        line = next((ln for ln in snap.lines if ln.line_id == bag.line_id), None)
+        if line is None:  # a voided line: its pieces come off the scale
+            if bag.removing:
+                return self._i18n.t("scan.bag_remove", item=self._i18n.t("common.this_item")), False
+            return self._i18n.t("scan.bag_prompt_generic"), True
+        name = line.name(self._i18n.language.value)
+        key = "scan.bag_remove" if bag.removing else "scan.bag_prompt"
+        return self._i18n.t(key, item=name), not bag.removing
+
+    @property
+    def bag_prompt_text(self) -> str:
+        """"Place Coca-Cola in the bagging area", in the current language, or ""."""
+        snap = self._snap
+        if snap is None:
+            return ""
+        return self._bagging(snap)[0]
+
+    @property
+    def bag_skippable(self) -> bool:
+        snap = self._snap
+        if snap is None:
+            return False
+        prompt, skippable = self._bagging(snap)
+        return bool(prompt) and skippable
+
+    @property
+    def member_text(self) -> str:
+        snap = self._snap
+        if snap is None or snap.member is None:
+            return ""
+        member = snap.member
+        return self._i18n.t("scan.member_badge", level=member.level_name(self._i18n.language.value), points=member.points)
+
+    @property
+    def selected_line_id(self) -> str | None:
+        return self._selected
+
+    @property
+    def selected_line(self) -> LineView | None:
+        return next((line for line in self._lines if line.line_id == self._selected), None)
+
+    @property
+    def member_button_text(self) -> str:
+        return self._i18n.t("scan.member")
+
+    @property
+    def coupon_button_text(self) -> str:
+        return self._i18n.t("scan.coupon")
+
+    @property
+    def suspend_text(self) -> str:
+        return self._i18n.t("scan.suspend")
+
+    @property
+    def skip_bagging_text(self) -> str:
+        return self._i18n.t("scan.skip_bagging")
+
+    @property
+    def line_texts(self) -> dict[str, str]:
+        return {
+            "minus": self._i18n.t("scan.line_minus"),
+            "plus": self._i18n.t("scan.line_plus"),
+            "remove": self._i18n.t("scan.line_remove"),
+            "price": self._i18n.t("scan.line_price"),
+            "close": self._i18n.t("scan.line_close"),
+        }
+
+    def select_line(self, line_id: str) -> None:
+        """Touch a line: select it (its actions appear); touching it again deselects."""
+        with self._lock:
+            if line_id not in {line.line_id for line in self._lines}:
+                return
+            self._selected = None if self._selected == line_id else line_id
+        self._changed({"lines", "selection"})
+
+    def deselect(self) -> None:
+        if self._selected is None:
+            return
+        self._selected = None
+        self._changed({"lines", "selection"})
+
+    def _send(self, event: Any) -> None:
+        if self.send is not None:
+            self.send(event)
+
+    def _selected_quantity(self) -> tuple[str, int] | None:
+        snap = self._snap
+        if snap is None or self._selected is None:
+            return None
+        line = next((ln for ln in snap.lines if ln.line_id == self._selected), None)
+        return None if line is None else (line.line_id, line.quantity)
+
+    def increase(self) -> None:
+        from kiosk.checkout.model import ChangeQuantity
+
+        found = self._selected_quantity()
+        if found is not None and self.selected_line is not None and self.selected_line.adjustable:
+            self._send(ChangeQuantity(found[0], found[1] + 1))
+
+    def decrease(self) -> None:
+        from kiosk.checkout.model import ChangeQuantity, RemoveLine
+
+        found = self._selected_quantity()
+        if found is None or self.selected_line is None or not self.selected_line.adjustable:
+            return
+        line_id, quantity = found
+        self._send(ChangeQuantity(line_id, quantity - 1) if quantity > 1 else RemoveLine(line_id))
+
+    def remove_selected(self) -> None:
+        from kiosk.checkout.model import RemoveLine
+
+        if self._selected is not None:
+            line_id = self._selected
+            self.deselect()
+            self._send(RemoveLine(line_id))
+
+    def change_price(self) -> None:
+        if self._selected is not None and self.on_price is not None:
+            line_id = self._selected
+            self.deselect()
+            self.on_price(line_id)
+
+    def skip_bagging(self) -> None:
+        from kiosk.checkout.model import RequestSkipBagging
+
+        self._send(RequestSkipBagging())
+
+    def suspend(self) -> None:
+        from kiosk.checkout.model import Suspend
+
+        if self._lines:
+            self._send(Suspend())
+
+    def open_member(self) -> None:
+        if self.on_member is not None:
+            self.on_member()
+
+    def open_coupon(self) -> None:
+        if self.on_coupon is not None:
+            self.on_coupon()
 
     # -- validation ------------------------------------------------------------------------
     def _validated(self, lines: Iterable[LineView | dict[str, str]]) -> tuple[LineView, ...]:

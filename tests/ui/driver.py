@@ -135,7 +135,14 @@ def scenario_checkout(ui: Any, vm: Any) -> Iterator[Any]:
     yield from ui.screenshot("scan_zh")
     ui.result["scan_zh"] = _texts(ui, "scan", SCAN_IDS)
     ui.result["rows_zh"] = _visible_rows(ui)
+    # screens off the glass refresh when they show: look at the welcome, then come back
+    vm.go("welcome")
+    yield ui.wait_for(lambda: manager.current == "welcome", "welcome shown")
+    yield from ui.settle(2)
     ui.result["welcome_title_while_zh"] = ui.text("welcome.title")
+    vm.go("scan")
+    yield ui.wait_for(lambda: manager.current == "scan", "scan shown again")
+    yield from ui.settle(2)
 
     yield from ui.tap("scan.pay_button")
     ui.result["pay_calls_with_basket"] = len(pay_calls)
@@ -209,10 +216,18 @@ def scenario_glyphs(ui: Any, vm: Any) -> Iterator[Any]:
 
 SCENARIOS = {"welcome": scenario_welcome, "checkout": scenario_checkout, "glyphs": scenario_glyphs}
 
+# scenarios against the real checkout engine, simulated devices and payment providers
+ENGINE_SCENARIOS = {
+    "purchases_en": ("purchases", "en"),
+    "purchases_zh": ("purchases", "zh_CN"),
+    "interventions_en": ("interventions", "en"),
+    "interventions_zh": ("interventions", "zh_CN"),
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("scenario", choices=sorted(SCENARIOS) + sorted(ENGINE_SCENARIOS))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--font-cache", type=Path, default=None)
     parser.add_argument("--kivy-home", type=Path, default=None)
@@ -232,10 +247,24 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui.testing import UiDriver
     from kiosk.viewmodels.demo import demo_kiosk_view_model
 
-    vm = demo_kiosk_view_model()
-    app = KioskApp(vm, font_cache=settings.resolved_font_cache(), transition=NoTransition())
-    driver = UiDriver(app, args.out, process_start=PROCESS_START)
-    driver.start(lambda ui: SCENARIOS[args.scenario](ui, vm))
+    if args.scenario in ENGINE_SCENARIOS:
+        from kiosk.app_wiring import DEMO_GTINS, build_simulated_runtime
+        from kiosk.ui.app import KivyScheduler
+        from retail.clock import FakeClock
+        from tests.ui import purchases
+
+        name, language = ENGINE_SCENARIOS[args.scenario]
+        lane = build_simulated_runtime(clock=FakeClock(), scheduler=KivyScheduler())
+        lane.gtins = DEMO_GTINS  # type: ignore[attr-defined]
+        vm = lane.runtime.view_models
+        app = KioskApp(vm, runtime=lane.runtime, font_cache=settings.resolved_font_cache(), transition=NoTransition())
+        driver = UiDriver(app, args.out, process_start=PROCESS_START)
+        driver.start(lambda ui: getattr(purchases, name)(ui, lane, language))
+    else:
+        vm = demo_kiosk_view_model()
+        app = KioskApp(vm, font_cache=settings.resolved_font_cache(), transition=NoTransition())
+        driver = UiDriver(app, args.out, process_start=PROCESS_START)
+        driver.start(lambda ui: SCENARIOS[args.scenario](ui, vm))
 
     def watchdog(_dt: float) -> None:
         driver.abort(TimeoutError(f"scenario {args.scenario} still running after {args.limit} s"))

@@ -7,4 +7,10 @@ from pathlib import Path
 __all__ = ["KV_FILES", "SCREEN_DIR"]
 
 SCREEN_DIR = Path(__file__).resolve().parent
-KV_FILES: tuple[Path, ...] = (SCREEN_DIR / "welcome.kv", SCREEN_DIR / "scan.kv")
+KV_FILES: tuple[Path, ...] = tuple(
+    SCREEN_DIR / f"{name}.kv"
+    for name in (
+        "welcome", "scan", "lookup", "weighing", "attendant", "age_check", "member", "coupon", "pay", "qr",
+        "cash", "receipt", "thank_you", "suspended", "price",
+    )
+)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from kivy.clock import mainthread
-from kivy.properties import ObjectProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.viewmodels.observable import Observable, Subscription
 
-__all__ = ["BoundScreen"]
+__all__ = ["BoundScreen", "bound_screen"]
+
+_PENDING_LOCK = threading.Lock()
 
 
 class BoundScreen(Screen):
@@ -24,6 +27,7 @@ class BoundScreen(Screen):
 
     def __init__(self, **kwargs: Any) -> None:
         self._subscription: Subscription | None = None
+        self._pending: set[str] = set()
         super().__init__(**kwargs)
 
     def bind_view_model(self, view_model: Observable) -> None:
@@ -37,10 +41,74 @@ class BoundScreen(Screen):
             self._subscription.cancel()
             self._subscription = None
 
-    @mainthread
     def _view_model_changed(self, names: frozenset[str]) -> None:
-        self.refresh(names)
+        with self._lock_pending():
+            first = not self._pending
+            self._pending |= names
+        if first:
+            self._refresh_pending()
+
+    @staticmethod
+    def _lock_pending():  # noqa: ANN205
+        return _PENDING_LOCK
+
+    @mainthread
+    def _refresh_pending(self) -> None:
+        """On the UI thread: apply what changed. A screen that is not showing waits until it
+        is about to show (``on_pre_enter``): only the visible screen does layout work."""
+        manager = self.manager
+        if manager is not None and manager.current != self.name:
+            return  # kept in _pending for on_pre_enter
+        with self._lock_pending():
+            names, self._pending = frozenset(self._pending), set()
+        if names:
+            self.refresh(names)
+
+    def on_pre_enter(self, *args: Any) -> None:
+        with self._lock_pending():
+            names, self._pending = frozenset(self._pending), set()
+        if names:
+            self.refresh(names)
+
+    bindings: tuple[str, ...] = ()
+    """Names copied from the view-model into same-named Kivy properties by :meth:`refresh`."""
 
     def refresh(self, names: frozenset[str]) -> None:
         """Copy the view-model's state into this screen's properties (UI thread only)."""
-        raise NotImplementedError
+        vm = self.view_model
+        if vm is None:
+            return
+        for name in self.bindings:
+            value = getattr(vm, name)
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+        self.refresh_more(vm, names)
+
+    def refresh_more(self, vm: object, names: frozenset[str]) -> None:
+        """Hook for what plain copying cannot do (lists of widgets)."""
+
+
+def bound_screen(
+    class_name: str,
+    *,
+    screen_name: str,
+    strings: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
+    base: type[BoundScreen] = BoundScreen,
+    doc: str = "",
+) -> type[BoundScreen]:
+    """A thin screen class: a ``StringProperty`` per name in ``strings``, a
+    ``BooleanProperty`` per name in ``flags``, all copied from the view-model on refresh.
+    Its layout is the ``<class_name>`` rule of its ``.kv`` file."""
+    namespace: dict[str, object] = {"__doc__": doc or f"The {screen_name} screen.", "__module__": base.__module__}
+    namespace.update({name: StringProperty("") for name in strings})
+    namespace.update({name: BooleanProperty(False) for name in flags})
+    namespace["bindings"] = tuple(strings) + tuple(flags)
+    cls = type(class_name, (base,), namespace)
+
+    def __init__(self, **kwargs: Any) -> None:  # noqa: N807
+        kwargs.setdefault("name", screen_name)
+        base.__init__(self, **kwargs)
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls

@@ -6,6 +6,7 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
@@ -16,8 +17,9 @@ from kiosk.viewmodels.scan import LineRow, ScanViewModel
 __all__ = ["BasketLineRow", "ScanScreen", "row_data"]
 
 
-class BasketLineRow(RecycleDataViewBehavior, BoxLayout):
-    """One basket line: name, quantity or weight under it, a saving under that, the amount."""
+class BasketLineRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
+    """One basket line: name, quantity or weight under it, a saving under that, the amount.
+    Touching it selects it (its quantity, remove and price actions appear)."""
 
     line_id = StringProperty("")
     name = StringProperty("")
@@ -25,6 +27,7 @@ class BasketLineRow(RecycleDataViewBehavior, BoxLayout):
     amount_text = StringProperty("")
     saving_text = StringProperty("")
     has_saving = BooleanProperty(False)
+    selected = BooleanProperty(False)
     row_size = ListProperty([0, 0])  # the RecycleBoxLayout's key_size
 
 
@@ -39,6 +42,7 @@ def row_data(row: LineRow) -> dict[str, Any]:
         "amount_text": row.amount_text,
         "saving_text": row.saving_text,
         "has_saving": row.has_saving,
+        "selected": row.selected,
         "row_size": [0, height],
     }
 
@@ -58,6 +62,20 @@ class ScanScreen(BoundScreen):
     shop_name = StringProperty("")
     pay_enabled = BooleanProperty(False)
     is_empty = BooleanProperty(True)
+    member_text = StringProperty("")
+    member_button_text = StringProperty("")
+    coupon_button_text = StringProperty("")
+    suspend_text = StringProperty("")
+    bag_prompt_text = StringProperty("")
+    skip_bagging_text = StringProperty("")
+    bag_skippable = BooleanProperty(False)
+    has_selection = BooleanProperty(False)
+    selected_adjustable = BooleanProperty(False)
+    line_minus_text = StringProperty("")
+    line_plus_text = StringProperty("")
+    line_remove_text = StringProperty("")
+    line_price_text = StringProperty("")
+    line_close_text = StringProperty("")
 
     def refresh(self, names: frozenset[str]) -> None:
         vm: ScanViewModel | None = self.view_model
@@ -76,7 +94,20 @@ class ScanScreen(BoundScreen):
         self.language_toggle_text = vm.language_toggle_text
         self.pay_enabled = vm.pay_enabled
         self.is_empty = vm.is_empty
-        if names & {"*", "lines", "labels"}:
+        self.member_text = vm.member_text
+        self.member_button_text = vm.member_button_text
+        self.coupon_button_text = vm.coupon_button_text
+        self.suspend_text = vm.suspend_text
+        self.bag_prompt_text = vm.bag_prompt_text
+        self.skip_bagging_text = vm.skip_bagging_text
+        self.bag_skippable = vm.bag_skippable
+        selected = vm.selected_line
+        self.has_selection = selected is not None
+        self.selected_adjustable = bool(selected is not None and selected.adjustable)
+        texts = vm.line_texts
+        self.line_minus_text, self.line_plus_text = texts["minus"], texts["plus"]
+        self.line_remove_text, self.line_price_text, self.line_close_text = texts["remove"], texts["price"], texts["close"]
+        if names & {"*", "lines", "labels", "selection"}:
             rows = vm.rows
             self.ids.basket.data = [row_data(row) for row in rows]
             if "last_line" in names or "*" in names:
@@ -85,7 +116,9 @@ class ScanScreen(BoundScreen):
                     Clock.schedule_once(self._scroll_to_end, 0)
 
     def _scroll_to_end(self, _dt: float) -> None:
-        self.ids.basket.scroll_y = 0
+        basket = self.ids.basket
+        # a short list stays at the top; a long one scrolls so the newest line shows
+        basket.scroll_y = 0 if basket.layout_manager.height > basket.height else 1
 
     # actions (bound in scan.kv)
     def look_up(self) -> None:
