@@ -7,10 +7,16 @@
     calibrate {produce,bag} zero [--profile PATH]         empty platter: set the zero
     calibrate {produce,bag} span GRAMS [--profile PATH]   known mass on it: set the span
     scanner decode IMAGE...                               decode still images (JSON lines)
+    run [--headless | --fullscreen] [--shopper-sim [--shopper-pace S] [--shopper-seed N]]
+        [--env-file kiosk.env] [--data-dir D] [--profile PATH]
+                                                          run the kiosk until SIGTERM/SIGINT
 
-Settings come from ``TILLPI_KIOSK_*`` variables (see :mod:`kiosk.settings`); ``--profile``
-and ``--data-dir`` override them. Exit codes: 0 done, 1 a device failed or refused, 2 bad
-usage, settings or profile.
+Settings come from ``TILLPI_KIOSK_*`` variables (see :mod:`kiosk.settings`); ``--env-file``
+adds those of a provisioned ``kiosk.env`` (variables already set win), ``--profile`` and
+``--data-dir`` override them. ``run`` opens the kiosk window (``--fullscreen`` on the kiosk
+itself) or runs headless; ``--shopper-sim`` lets simulated shoppers use the lane (every
+device must be simulated). Exit codes: 0 done (also after SIGTERM/SIGINT), 1 a device or the
+service failed, 2 bad usage, settings or profile.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.errors import DeviceConfigError, DeviceError
+from kiosk.errors import DeviceConfigError, DeviceError, KioskError
 from retail.clock import Clock
 
 __all__ = ["main"]
@@ -79,6 +88,17 @@ def _parser() -> argparse.ArgumentParser:
     scan_sub = scan.add_subparsers(dest="action", required=True, metavar="ACTION")
     dec = scan_sub.add_parser("decode", help="decode still images, one JSON line per image")
     dec.add_argument("images", nargs="+", metavar="IMAGE")
+
+    run = sub.add_parser("run", help="run the kiosk (window or headless) until SIGTERM/SIGINT")
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--headless", action="store_true", help="no window (no Kivy): a loop plays the UI thread")
+    mode.add_argument("--fullscreen", action="store_true", help="open the window fullscreen")
+    run.add_argument("--shopper-sim", action="store_true", help="simulated shoppers use the lane")
+    run.add_argument("--shopper-pace", type=float, default=0.5, metavar="S",
+                     help="seconds per shopper step (default 0.5; small values compress a trading day)")
+    run.add_argument("--shopper-seed", type=int, default=0, metavar="N", help="the shoppers' random seed")
+    run.add_argument("--env-file", metavar="PATH", help="a kiosk.env of TILLPI_KIOSK_* settings")
+    _location_arguments(run)
     return parser
 
 
@@ -206,6 +226,77 @@ def _calibrate(
     return 0
 
 
+# -- run ---------------------------------------------------------------------------------------
+
+
+def _read_env_file(path: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines (comments and blank lines skipped), as systemd's EnvironmentFile."""
+    from kiosk.settings import KioskSettingsError
+
+    values: dict[str, str] = {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KioskSettingsError(f"env file {path} cannot be read: {exc.strerror}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        key = key.strip()
+        if not sep or not key.replace("_", "").isalnum() or not key[0].isalpha():
+            raise KioskSettingsError(f"{path}:{number}: not a KEY=VALUE line")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set the variables not set already, for the duration of the block."""
+    added = [k for k in values if k not in os.environ]
+    for key in added:
+        os.environ[key] = values[key]
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
+
+
+def _run(args: argparse.Namespace, io: _Io, *, pin_factory: Any, clock: Clock | None, **build_options: Any) -> int:
+    from kiosk.service import KioskService, KioskServiceError
+    from kiosk.settings import open_profile
+
+    if args.shopper_pace < 0:
+        return io.fail("--shopper-pace is seconds per step, 0 or more", 2)
+    env = _read_env_file(args.env_file) if args.env_file else {}
+    with _environment(env), open_profile(profile_path=args.profile, data_dir=args.data_dir) as (settings, profile):
+        if args.shopper_sim and not settings.hardware.all_simulated:
+            return io.fail("--shopper-sim drives simulated devices only; this profile has real hardware", 2)
+        try:
+            service = KioskService(settings, profile=profile, clock=clock, headless=args.headless,
+                                   fullscreen=args.fullscreen, pin_factory=pin_factory, **build_options)
+        except KioskServiceError as exc:
+            return io.fail(str(exc), 1)
+        if args.shopper_sim:
+            from kiosk.simulated_shopper import SimulatedShopper
+
+            shopper = SimulatedShopper.for_service(service, seed=args.shopper_seed,
+                                                   seconds_per_step=args.shopper_pace)
+            service.on_close(shopper.stop)  # it drives the lane: it stops first
+            service.on_close(lambda: io.say("simulated shoppers: " + json.dumps(shopper.stats.as_dict(), sort_keys=True)))
+            shopper.start()
+        io.say(f"kiosk {service.kiosk_id} of store {service.store_id} running "
+               f"({'headless' if args.headless else 'fullscreen' if args.fullscreen else 'window'}"
+               f"{', simulated shoppers' if args.shopper_sim else ''}); SIGTERM or Ctrl-C stops it")
+        service.run(install_signals=True)
+        io.say(f"kiosk {service.kiosk_id} stopped; {service.pending_at_close} sales wait for the edge in the journal")
+    return 0
+
+
 # -- entry point ---------------------------------------------------------------------------------
 
 
@@ -245,8 +336,16 @@ def main(
 
             decode_paths(args.images, io.out)
             return 0
+        if args.command == "run":
+            return _run(args, io, pin_factory=pin_factory, clock=clock, **build_options)
     except (KioskSettingsError, DeviceConfigError) as exc:
         return io.fail(str(exc), 2)
     except DeviceError as exc:
         return io.fail(str(exc), 1)
+    except KioskError as exc:
+        return io.fail(str(exc), 1)
     return io.fail(f"unknown command {args.command!r}", 2)  # argparse refuses these first
+
+
+if __name__ == "__main__":
+    sys.exit(main())
