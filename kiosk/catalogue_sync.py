@@ -687,7 +687,11 @@ class CatalogueSync:
             state = self._state
             try:
                 if pending.replica:
-                    if pending.full:
+                    if pending.full and (pending.skus or pending.categories):
+                        # a snapshot and a delta in one batch: the chunks no longer describe the
+                        # state, so the rows are written instead
+                        self._store.save(state)
+                    elif pending.full:
                         self._store.save(state, chunks=pending.chunks)
                     else:
                         self._store.save(state, changed_skus=pending.skus, changed_categories=pending.categories)

@@ -114,7 +114,6 @@ __all__ = [
     "KioskServiceError",
     "LoopScheduler",
     "MqttKioskControl",
-    "RowsReplicaStore",
     "StaffCommand",
     "compile_promotions",
     "decode_staff_command",
@@ -611,29 +610,6 @@ class MqttKioskControl:
 # ============================================================================================
 
 
-class RowsReplicaStore(SqliteReplicaStore):
-    """:class:`~kiosk.catalogue_sync.SqliteReplicaStore` that keeps a full save as rows, never
-    as the snapshot chunks.
-
-    Work-around: when a snapshot and the delta after it arrive in one batch (a kiosk's first
-    connection, usually), :meth:`CatalogueSync.flush` saves the snapshot's chunks with the
-    version and digest of the replica *after* the delta, and the next start refuses the
-    file (digest mismatch) and sells nothing until the edge answers. Rows are always right."""
-
-    def save(
-        self,
-        state: Any,
-        *,
-        changed_skus: Any = None,
-        changed_categories: Any = None,
-        chunks: Sequence[bytes] | None = None,
-    ) -> None:
-        if changed_skus is None:
-            super().save(state)  # everything as rows
-            return
-        super().save(state, changed_skus=changed_skus, changed_categories=changed_categories)
-
-
 def _suspend_secret(data_dir: Path) -> bytes:
     """The key for suspended-basket tokens, kept in ``<data>/suspend.key`` (made on first use)."""
     path = data_dir / "suspend.key"
@@ -745,7 +721,7 @@ class KioskService:
         self.light = BlendedStatusLight(devices.light)
 
         # the catalogue: from disk now, from the edge later
-        self.replica_store = RowsReplicaStore(settings.data_dir / "catalogue.sqlite")
+        self.replica_store = SqliteReplicaStore(settings.data_dir / "catalogue.sqlite")
         self._closers.append(self.replica_store.close)
         self.catalogue_sync = CatalogueSync(self.replica_store, store_id=self.store_id, kiosk_id=self.kiosk_id,
                                             clock=clock, on_replica=self._replica_arrived)

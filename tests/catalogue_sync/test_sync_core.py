@@ -303,3 +303,29 @@ def test_a_failing_disk_keeps_the_kiosk_selling_from_memory(edge_store: Catalogu
     kiosk = SimKiosk(bus, disk, clock).connect()
     assert kiosk.sync.version == edge_store.version()
     assert [e.kind for e in kiosk.sync.take_events()] == ["replica_not_saved"]
+
+
+def test_a_snapshot_and_a_delta_flushed_together_are_persisted_as_the_state_after_the_delta(
+    edge_store: CatalogueStore, bus: SimulatedCatalogueBus, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A kiosk's first connection often takes the snapshot and the delta in one batch; what it
+    saves must reload with a matching digest, so it can sell offline after a restart."""
+    fill(edge_store, 30)
+    pub = publisher(edge_store, bus, clock)
+    pub.sync()
+    edge_store.update_price("P000004", Money(444, "CNY"))
+    pub.sync()
+    path = tmp_path / "kiosk" / "replica.sqlite3"
+    with SqliteReplicaStore(path) as disk:
+        sync = CatalogueSync(disk, store_id=STORE, kiosk_id="kiosk-01", clock=clock)
+        sync.handle(catalogue_manifest_topic(STORE), bus.retained[catalogue_manifest_topic(STORE)])
+        sync.handle(catalogue_delta_topic(STORE), bus.retained[catalogue_delta_topic(STORE)])
+        for topic, payload in sorted(bus.retained.items()):
+            if "/snapshot/" in topic:
+                sync.handle(topic, payload)
+        sync.flush()
+        assert sync.version == edge_store.version()
+    with SqliteReplicaStore(path) as disk:
+        again = CatalogueSync(disk, store_id=STORE, kiosk_id="kiosk-01", clock=clock)
+        assert again.version == edge_store.version()
+        assert again.item("P000004").unit_price == Money(444, "CNY")  # type: ignore[union-attr]
