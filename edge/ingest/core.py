@@ -36,6 +36,7 @@ from broker.contract import (
     kiosk_topic,
     parse_topic,
 )
+from edge.errors import LedgerError
 from edge.ledger import Ledger
 from retail.clock import Clock
 
@@ -85,11 +86,15 @@ class IngestCore:
     def process(self, batch: Sequence[Inbound]) -> list[Outcome]:
         """Decide every message of ``batch`` in one ledger transaction (one savepoint each)."""
         outcomes: list[Outcome] = []
+        # Each kiosk's sequence row, read once per batch; a message's change is kept only
+        # once its savepoint is released (a failed message leaves it as it was).
+        sequences: dict[str, _SeqState] = {}
         with self._ledger.transaction() as db:
             for message in batch:
+                pending: list[tuple[str, _SeqState]] = []
                 try:
                     with self._ledger.savepoint(db):
-                        outcomes.append(self._one(db, message))
+                        outcomes.append(self._one(db, message, sequences, pending))
                 except sqlite3.Error:
                     raise  # the database itself failed: nothing of the batch is acknowledged
                 except Exception as exc:  # a bug on one message must not block the stream
@@ -98,6 +103,8 @@ class IngestCore:
                         self._ledger.dead_letter(db, message.topic, message.payload, "internal_error", repr(exc))
                         self._ledger.alarm(db, "dead_letter", message.topic, f"internal_error: {exc!r}")
                     outcomes.append(Outcome("dead_letter", reason="internal_error"))
+                    continue
+                sequences.update(pending)
         return outcomes
 
     # -- one message -----------------------------------------------------------------------------
@@ -109,7 +116,8 @@ class IngestCore:
         # which is re-sent and accepted; the kiosk's own contract check keeps it valid.
         return outcome
 
-    def _one(self, db: sqlite3.Connection, m: Inbound) -> Outcome:
+    def _one(self, db: sqlite3.Connection, m: Inbound, sequences: dict[str, _SeqState],
+             pending: list[tuple[str, _SeqState]]) -> Outcome:
         try:
             ref = parse_topic(m.topic)
         except TopicError as exc:
@@ -129,8 +137,22 @@ class IngestCore:
             return self._dead(db, m, "store_mismatch", f"body names store {sale.store_id!r}", kiosk)
 
         ack_topic = kiosk_topic(self._store, kiosk, "ack")
-        existing = self._ledger.find_sale(db, kiosk, sale.sale_id)
-        if existing is not None:
+        state = sequences.get(kiosk)
+        if state is None:
+            state = self._read_sequence(db, kiosk)
+        if sale.seq <= state.seen:
+            # A number at or below the highest seen may already belong to another sale. Above
+            # it, no stored sale of this kiosk can hold it (highest_seen covers every sale
+            # ingest stored), so the common, in-order case skips this look-up.
+            clash = db.execute(
+                "SELECT sale_id FROM sales WHERE kiosk_id = ? AND seq = ? AND sale_id <> ?", (kiosk, sale.seq, sale.sale_id)
+            ).fetchone()
+        else:
+            clash = None
+        if self._ledger.insert_sale_if_new(db, sale, bytes(m.payload)) is None:
+            existing = self._ledger.find_sale(db, kiosk, sale.sale_id)
+            if existing is None:  # pragma: no cover - the insert just found it
+                raise LedgerError(f"sale {kiosk}/{sale.sale_id} neither new nor stored")
             if existing.body_hash == sale.body_hash:
                 status, reason = "duplicate", ""
             else:
@@ -142,48 +164,57 @@ class IngestCore:
             ack = SaleAck(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status=status, reason=reason)  # type: ignore[arg-type]
             return Outcome(status, kiosk, sale.sale_id, sale.seq, reason, [(ack_topic, encode(ack))])  # type: ignore[arg-type]
 
-        clash = db.execute("SELECT sale_id FROM sales WHERE kiosk_id = ? AND seq = ?", (kiosk, sale.seq)).fetchone()
         if clash is not None:
             self._ledger.alarm(db, "sequence_reused", f"{kiosk}/{sale.seq}", f"seq {sale.seq} already used by sale {clash[0]}")
-        self._ledger.insert_sale(db, sale, bytes(m.payload))
         outcome = Outcome("accepted", kiosk, sale.sale_id, sale.seq)
         ack = SaleAck(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status="accepted")
         outcome.replies.append((ack_topic, encode(ack)))
-        outcome.replies.extend(self._track_sequence(db, kiosk, sale.seq))
+        replies, new_state = self._track_sequence(db, kiosk, sale.seq, state)
+        outcome.replies.extend(replies)
+        pending.append((kiosk, new_state))
         return outcome
 
     # -- sequence tracking ---------------------------------------------------------------------
-    def _track_sequence(self, db: sqlite3.Connection, kiosk: str, seq: int) -> list[tuple[str, bytes]]:
+    def _read_sequence(self, db: sqlite3.Connection, kiosk: str) -> _SeqState:
         row = db.execute(
             "SELECT highest_contiguous, highest_seen, last_resync_at FROM kiosk_sequences WHERE kiosk_id = ?", (kiosk,)
         ).fetchone()
         if row is None:
-            db.execute("INSERT INTO kiosk_sequences (kiosk_id) VALUES (?)", (kiosk,))
-            contiguous, seen, last_resync = 0, 0, None
-        else:
-            contiguous, seen, last_resync = int(row[0]), int(row[1]), row[2]
-        now = self._clock.now()
+            return _SeqState(0, 0, None, stored=False)
+        return _SeqState(int(row[0]), int(row[1]), row[2], stored=True)
+
+    def _track_sequence(self, db: sqlite3.Connection, kiosk: str, seq: int,
+                        state: _SeqState) -> tuple[list[tuple[str, bytes]], _SeqState]:
+        contiguous, seen, last_resync = state.contiguous, state.seen, state.last_resync
+        # Open gaps exist only while contiguous < seen: every advance of ``contiguous`` clears
+        # the gaps it passed, so an in-order sale needs neither of the look-ups below.
+        may_have_gaps = contiguous < seen
+        now_text: str | None = None
         if seq > seen + 1:
             first, last = seen + 1, seq - 1
+            now_text = self._clock.now().isoformat()
             db.execute(
                 "INSERT INTO sequence_gaps (kiosk_id, first_seq, last_seq, detected_at) VALUES (?, ?, ?, ?)",
-                (kiosk, first, last, now.isoformat()),
+                (kiosk, first, last, now_text),
             )
             self._ledger.alarm(db, "sequence_gap", kiosk, f"missing seq {first}..{last}")
         seen = max(seen, seq)
         if seq == contiguous + 1:
             contiguous = seq
-            while db.execute("SELECT 1 FROM sales WHERE kiosk_id = ? AND seq = ?", (kiosk, contiguous + 1)).fetchone():
-                contiguous += 1
-            cleared = db.execute(
-                "SELECT id, first_seq, last_seq FROM sequence_gaps WHERE kiosk_id = ? AND cleared_at IS NULL AND last_seq <= ?",
-                (kiosk, contiguous),
-            ).fetchall()
-            for gap_id, first, last in cleared:
-                db.execute("UPDATE sequence_gaps SET cleared_at = ? WHERE id = ?", (now.isoformat(), gap_id))
-                self._ledger.alarm(db, "sequence_gap_cleared", kiosk, f"seq {first}..{last} filled")
+            if may_have_gaps:
+                while db.execute("SELECT 1 FROM sales WHERE kiosk_id = ? AND seq = ?", (kiosk, contiguous + 1)).fetchone():
+                    contiguous += 1
+                cleared = db.execute(
+                    "SELECT id, first_seq, last_seq FROM sequence_gaps WHERE kiosk_id = ? AND cleared_at IS NULL AND last_seq <= ?",
+                    (kiosk, contiguous),
+                ).fetchall()
+                for gap_id, first, last in cleared:
+                    now_text = now_text or self._clock.now().isoformat()
+                    db.execute("UPDATE sequence_gaps SET cleared_at = ? WHERE id = ?", (now_text, gap_id))
+                    self._ledger.alarm(db, "sequence_gap_cleared", kiosk, f"seq {first}..{last} filled")
         replies: list[tuple[str, bytes]] = []
         if contiguous < seen:
+            now = self._clock.now()
             due = last_resync is None or now - datetime.fromisoformat(last_resync) >= self._cooldown
             if due:
                 cmd = Command(
@@ -193,11 +224,27 @@ class IngestCore:
                 replies.append((kiosk_topic(self._store, kiosk, "cmd"), encode(cmd)))
                 last_resync = now.isoformat()
                 log.info("resync from seq %d requested from %s", contiguous + 1, kiosk)
-        db.execute(
-            "UPDATE kiosk_sequences SET highest_contiguous = ?, highest_seen = ?, last_resync_at = ? WHERE kiosk_id = ?",
-            (contiguous, seen, last_resync, kiosk),
-        )
-        return replies
+        if state.stored:
+            db.execute(
+                "UPDATE kiosk_sequences SET highest_contiguous = ?, highest_seen = ?, last_resync_at = ? WHERE kiosk_id = ?",
+                (contiguous, seen, last_resync, kiosk),
+            )
+        else:
+            db.execute(
+                "INSERT INTO kiosk_sequences (kiosk_id, highest_contiguous, highest_seen, last_resync_at) VALUES (?, ?, ?, ?)",
+                (kiosk, contiguous, seen, last_resync),
+            )
+        return replies, _SeqState(contiguous, seen, last_resync, stored=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _SeqState:
+    """A kiosk's ``kiosk_sequences`` row as this transaction sees it."""
+
+    contiguous: int
+    seen: int
+    last_resync: str | None
+    stored: bool
 
 
 def in_process_edge(core: IngestCore) -> Callable[[str, bytes], list[tuple[str, bytes]]]:

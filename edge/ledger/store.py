@@ -1,7 +1,13 @@
 """The edge's store of record: sales, stock moves, HQ outbox, dead letters, alarm events.
 
 SQLite in WAL mode with ``synchronous=FULL``. Writers work inside :meth:`Ledger.transaction`
-(``BEGIN IMMEDIATE`` ... ``COMMIT``); on-hand stock is derived from the moves by ``SUM``.
+(``BEGIN IMMEDIATE`` ... ``COMMIT``).
+
+The ledger records stock *moves*; it does not say what is on the shelf. On-hand stock comes from
+:class:`edge.stock.StockService` (``on_hand`` / ``levels``), which applies the stocktake rule: a
+count sets the level at its time, and a sale timed before the count that arrives after the
+count's approval is already inside the counted figure. :meth:`Ledger.moves_total` is only the
+plain sum of the moves, for audits and tests.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import json
 import logging
 import sqlite3
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +45,8 @@ class StoredSale:
 
 @dataclass(frozen=True, slots=True)
 class StockLevel:
-    """On-hand derived from the moves: pieces, and grams for weighed items."""
+    """The plain sum of one SKU's stock moves: pieces, and grams for weighed items. NOT the
+    on-hand stock when stocktakes are involved; that is :meth:`edge.stock.StockService.on_hand`."""
 
     sku: str
     units: int
@@ -164,10 +172,21 @@ class Ledger:
 
     def insert_sale(self, db: sqlite3.Connection, sale: Sale, body: bytes) -> int:
         """Insert a new sale with its lines, stock moves and HQ-outbox row."""
+        row_id = self._insert_sale(db, sale, body, if_new=False)
+        if row_id is None:  # pragma: no cover - a plain INSERT either inserts or raises
+            raise LedgerError(f"sale {sale.kiosk_id}/{sale.sale_id} was not inserted")
+        return row_id
+
+    def insert_sale_if_new(self, db: sqlite3.Connection, sale: Sale, body: bytes) -> int | None:
+        """Like :meth:`insert_sale`, but return None (and write nothing) when a sale with the same
+        ``(kiosk_id, sale_id)`` is already stored: one statement for the common, new case."""
+        return self._insert_sale(db, sale, body, if_new=True)
+
+    def _insert_sale(self, db: sqlite3.Connection, sale: Sale, body: bytes, *, if_new: bool) -> int | None:
         now = self.now()
         cur = db.execute(
             "INSERT INTO sales (kiosk_id, sale_id, seq, body_hash, body, business_date, total_minor, currency, received_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" + (" ON CONFLICT (kiosk_id, sale_id) DO NOTHING" if if_new else ""),
             (
                 sale.kiosk_id,
                 sale.sale_id,
@@ -180,6 +199,8 @@ class Ledger:
                 now,
             ),
         )
+        if cur.rowcount == 0:
+            return None
         row_id = int(cur.lastrowid or 0)
         db.executemany(
             "INSERT INTO sale_lines (sale_row, line_no, sku, gtin, name, quantity, weight_g, unit_price_minor,"
@@ -244,15 +265,32 @@ class Ledger:
         rows = self._all("SELECT body FROM sales WHERE kiosk_id = ? AND sale_id = ?", (kiosk_id, sale_id))
         return Sale.model_validate_json(rows[0][0]) if rows else None  # type: ignore[arg-type]
 
-    def on_hand(self, sku: str) -> StockLevel:
+    def moves_total(self, sku: str) -> StockLevel:
+        """The sum of every stock move of ``sku``. Not on-hand: a sale timed before a stocktake
+        count but recorded after the count's approval is counted here on top of the count;
+        :meth:`edge.stock.StockService.on_hand` applies the stocktake rule."""
         row = self._all("SELECT COALESCE(SUM(qty), 0), COALESCE(SUM(grams), 0) FROM stock_moves WHERE sku = ?", (sku,))[0]
         return StockLevel(sku, int(row[0]), int(row[1]))  # type: ignore[arg-type]
 
-    def stock_levels(self) -> dict[str, StockLevel]:
+    def moves_totals(self) -> dict[str, StockLevel]:
+        """:meth:`moves_total` of every SKU that has moves (not on-hand; see there)."""
         return {
             str(r[0]): StockLevel(str(r[0]), int(r[1]), int(r[2]))  # type: ignore[arg-type]
             for r in self._all("SELECT sku, SUM(qty), SUM(grams) FROM stock_moves GROUP BY sku ORDER BY sku")
         }
+
+    def on_hand(self, sku: str) -> StockLevel:
+        """Deprecated: the name promised on-hand stock, which this sum is not once stocktakes
+        are involved. Use :meth:`moves_total`, or ``edge.stock.StockService.on_hand`` for on-hand."""
+        warnings.warn("Ledger.on_hand() is the sum of the moves, not on-hand: use Ledger.moves_total() "
+                      "or edge.stock.StockService.on_hand()", DeprecationWarning, stacklevel=2)
+        return self.moves_total(sku)
+
+    def stock_levels(self) -> dict[str, StockLevel]:
+        """Deprecated: use :meth:`moves_totals`, or ``edge.stock.StockService.levels`` for on-hand."""
+        warnings.warn("Ledger.stock_levels() is the sum of the moves, not on-hand: use Ledger.moves_totals() "
+                      "or edge.stock.StockService.levels()", DeprecationWarning, stacklevel=2)
+        return self.moves_totals()
 
     def dead_letters(self) -> list[DeadLetter]:
         return [

@@ -39,12 +39,13 @@ from broker.contract import (
     kiosk_topic,
 )
 from broker.endpoint import MqttEndpoint
+from broker.paho_speedups import install_lean_properties
 from kiosk.bus.planner import DeliveryPlanner
 from kiosk.errors import KioskError
 from kiosk.outbox import JournalEntry, SaleOutbox
 from retail.clock import Clock
 
-__all__ = ["BusError", "MqttKioskBus"]
+__all__ = ["BusError", "MqttKioskBus", "build_client"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ class BusError(KioskError, ConnectionError):
 
 
 def build_client(endpoint: MqttEndpoint, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
-    """A paho MQTT 5 client (callback API 2) with the endpoint's credentials and TLS."""
+    """A paho MQTT 5 client (callback API 2) with the endpoint's credentials and TLS (and
+    paho's per-packet MQTT 5 properties made cheap: :mod:`broker.paho_speedups`)."""
+    install_lean_properties()
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
@@ -88,7 +91,8 @@ class MqttKioskBus:
     without an application ack, at once when the edge application comes back online, and on
     a ``resync`` command. The MQTT session is persistent (``clean_start=False``, session
     expiry ``session_expiry_s``) and the will is a retained ``lost`` state carrying the
-    connection's session number.
+    connection's session number. After a wake-up the worker waits ``coalesce_s`` so that acks
+    arriving together are applied in one journal transaction.
     """
 
     def __init__(
@@ -98,14 +102,16 @@ class MqttKioskBus:
         *,
         clock: Clock,
         software_version: str = "0",
-        window: int = 20,
+        window: int = 50,
         resend_after_s: float = 10.0,
         session_expiry_s: int = 7 * 24 * 3600,
         keepalive_s: int = 15,
         reconnect_max_s: float = 2.0,
+        coalesce_s: float = 0.002,
     ) -> None:
         self._endpoint = endpoint
         self._outbox = outbox
+        self._coalesce_s = coalesce_s
         self._clock = clock
         self._store = outbox.store_id
         self._kiosk = outbox.kiosk_id
@@ -126,7 +132,9 @@ class MqttKioskBus:
         self.sent = 0  # sale publishes issued, re-sends included (for tests and diagnostics)
         self._client = build_client(endpoint, self._kiosk)
         self._client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
-        self._client.max_inflight_messages_set(max(window, 20))
+        # MQTT in-flight (unPUBACKed) publishes stay within the broker's default receive maximum
+        # (20); paho queues the rest of the window and sends each as a PUBACK returns.
+        self._client.max_inflight_messages_set(min(window, 20))
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -254,7 +262,10 @@ class MqttKioskBus:
         while not self._stop.is_set():
             deadline = self._planner.next_deadline()
             timeout = 0.5 if deadline is None else max(0.01, min(0.5, deadline - self._clock.monotonic()))
-            self._wake.wait(timeout)
+            if self._wake.wait(timeout) and self._coalesce_s > 0 and self._connected.is_set():
+                # Acks come one by one: a moment's wait lets a few more join the same journal
+                # transaction and the same delivery plan.
+                self._stop.wait(self._coalesce_s)
             self._wake.clear()
             if self._stop.is_set():
                 break
@@ -321,17 +332,13 @@ class MqttKioskBus:
             log.info("command %s not handled by the sale bus", cmd.kind)
 
     def _send(self) -> None:
-        read: dict[int, JournalEntry] = {}
-
         def backlog(limit: int, exclude: set[int]) -> list[int]:
-            found = self._outbox.pending(limit, exclude=exclude)
-            read.update((e.seq, e) for e in found)
-            return [e.seq for e in found]
+            return self._outbox.pending_seqs(limit, exclude=exclude)  # the index only, no bodies
 
         plan = self._planner.plan(self._clock.monotonic(), backlog)
-        missing = [seq for seq in plan if seq not in read]
-        if missing:  # re-sends and live sales: one query for all of them
-            read.update(self._outbox.entries(missing))
+        if not plan:
+            return
+        read: dict[int, JournalEntry] = self._outbox.entries(plan)  # one query for all of them
         for seq in plan:
             entry = read.get(seq)
             if entry is None or entry.state != "pending":

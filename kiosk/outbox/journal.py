@@ -6,6 +6,11 @@ receipt is printed after that and the bus publishes from the journal. A sale sta
 until the edge application acknowledges it: ``accepted`` or ``duplicate`` mark it ``done``
 (history is kept until pruned), ``rejected`` keeps it flagged with a local alarm event. Nothing
 is ever deleted silently.
+
+Durability: a sale is committed with a full sync. An acknowledgement's done-mark is committed
+without waiting for the disk (WAL, ``synchronous=NORMAL`` for that one transaction; the database
+stays consistent). A done-mark lost to a power cut only leaves the sale pending: it is sent again
+and the edge, which has it, answers ``duplicate``. ``sync_acks=True`` syncs done-marks too.
 """
 
 from __future__ import annotations
@@ -55,9 +60,10 @@ class SaleOutbox:
     Thread-safe: the selling thread records while the bus worker reads and acknowledges.
     """
 
-    def __init__(self, path: str | Path, *, store_id: str, kiosk_id: str, clock: Clock) -> None:
+    def __init__(self, path: str | Path, *, store_id: str, kiosk_id: str, clock: Clock, sync_acks: bool = False) -> None:
         self._path = Path(path)
         self._clock = clock
+        self._sync_acks = sync_acks
         self.store_id = store_id
         self.kiosk_id = kiosk_id
         self._lock = threading.RLock()
@@ -197,6 +203,25 @@ class SaleOutbox:
             cur.close()
         return out
 
+    def pending_seqs(self, limit: int, *, exclude: Iterable[int] = ()) -> list[int]:
+        """The lowest ``limit`` pending sequence numbers not in ``exclude``, read from the
+        ``(state, seq)`` index alone (no bodies): what a publisher asks before it reads the
+        bodies of the ones it will send."""
+        skip = set(exclude)
+        out: list[int] = []
+        if limit <= 0:
+            return out
+        with self._lock:
+            cur = self._db().execute("SELECT seq FROM sales WHERE state = 'pending' ORDER BY seq")
+            for (seq,) in cur:
+                if seq in skip:
+                    continue
+                out.append(seq)
+                if len(out) >= limit:
+                    break
+            cur.close()
+        return out
+
     def entry(self, seq: int) -> JournalEntry | None:
         with self._lock:
             row = self._db().execute(
@@ -252,35 +277,61 @@ class SaleOutbox:
 
     # -- acknowledgements and commands ---------------------------------------------------------
     def apply_acks(self, acks: Iterable[SaleAck]) -> list[AckOutcome]:
-        """Apply the edge's acknowledgements in one transaction."""
+        """Apply the edge's acknowledgements in one transaction (see the module's note on
+        durability: the done-marks are not synced unless ``sync_acks``)."""
+        mine: list[SaleAck] = []
+        for ack in acks:
+            if ack.kiosk_id != self.kiosk_id:
+                log.warning("ack for kiosk %s ignored on %s", ack.kiosk_id, self.kiosk_id)
+                continue
+            mine.append(ack)
+        if not mine:
+            return []
         outcomes: list[AckOutcome] = []
         now = self._clock.now().isoformat()
-        with self._transaction():
-            db = self._db()
-            for ack in acks:
-                if ack.kiosk_id != self.kiosk_id:
-                    log.warning("ack for kiosk %s ignored on %s", ack.kiosk_id, self.kiosk_id)
-                    continue
-                row = db.execute("SELECT seq, state FROM sales WHERE sale_id = ?", (ack.sale_id,)).fetchone()
-                if row is None or row[0] != ack.seq:
-                    log.warning("ack for unknown sale %s (seq %d) ignored", ack.sale_id, ack.seq)
-                    outcomes.append(AckOutcome(ack.sale_id, ack.seq, ack.status, False))
-                    continue
-                seq, state = row
-                new_state = "rejected" if ack.status == "rejected" else "done"
-                changed = state != new_state
-                db.execute(
-                    "UPDATE sales SET state = ?, ack_status = ?, ack_reason = ?, acked_at = ?, ack_count = ack_count + 1"
-                    " WHERE seq = ?",
-                    (new_state, ack.status, ack.reason, now, seq),
-                )
-                if changed and new_state == "rejected":
-                    db.execute(
-                        "INSERT INTO alarm_events (kind, key, detail, at) VALUES ('sale_rejected', ?, ?, ?)",
-                        (ack.sale_id, f"seq {seq}: {ack.reason}", now),
-                    )
-                    log.error("sale %s (seq %d) rejected by the edge: %s", ack.sale_id, seq, ack.reason)
-                outcomes.append(AckOutcome(ack.sale_id, seq, ack.status, changed))
+        with self._lock:
+            relaxed = not self._sync_acks and not self._db().in_transaction
+            if relaxed:
+                self._db().execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self._transaction() as db:
+                    found: dict[str, tuple[int, str]] = {}
+                    ids = sorted({a.sale_id for a in mine})
+                    for start in range(0, len(ids), 500):  # stay under SQLite's parameter limit
+                        chunk = ids[start:start + 500]
+                        marks = ",".join("?" * len(chunk))
+                        for sale_id, seq, state in db.execute(
+                            f"SELECT sale_id, seq, state FROM sales WHERE sale_id IN ({marks})", chunk
+                        ):
+                            found[sale_id] = (seq, state)
+                    updates: list[tuple[str, str, str, str, int]] = []
+                    for ack in mine:
+                        row = found.get(ack.sale_id)
+                        if row is None or row[0] != ack.seq:
+                            log.warning("ack for unknown sale %s (seq %d) ignored", ack.sale_id, ack.seq)
+                            outcomes.append(AckOutcome(ack.sale_id, ack.seq, ack.status, False))
+                            continue
+                        seq, state = row
+                        new_state = "rejected" if ack.status == "rejected" else "done"
+                        changed = state != new_state
+                        found[ack.sale_id] = (seq, new_state)  # a second ack in the batch is a repeat
+                        updates.append((new_state, ack.status, ack.reason, now, seq))
+                        if changed and new_state == "rejected":
+                            db.execute(
+                                "INSERT INTO alarm_events (kind, key, detail, at) VALUES ('sale_rejected', ?, ?, ?)",
+                                (ack.sale_id, f"seq {seq}: {ack.reason}", now),
+                            )
+                            log.error("sale %s (seq %d) rejected by the edge: %s", ack.sale_id, seq, ack.reason)
+                        outcomes.append(AckOutcome(ack.sale_id, seq, ack.status, changed))
+                    if updates:
+                        db.executemany(
+                            "UPDATE sales SET state = ?, ack_status = ?, ack_reason = ?, acked_at = ?,"
+                            " ack_count = ack_count + 1 WHERE seq = ?",
+                            updates,
+                        )
+            finally:
+                if relaxed and self._conn is not None:
+                    self._conn.execute("PRAGMA synchronous=FULL")
         return outcomes
 
     def reopen_from(self, seq: int) -> int:

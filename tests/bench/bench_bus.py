@@ -20,8 +20,9 @@ real MqttKioskBus over the TLS kiosk listener), as kiosks are separate machines 
    from the journal commit (the moment the sale is handed to the bus) to the application
    ack, both stamped in the kiosk journal.
 Lost = journal sales missing from the ledger; duplicated = ledger rows beyond one per sale.
-CPU seconds per process group are printed per sale. Readable figures first; the LAST line is
-one JSON object.
+CPU seconds per process group are printed per sale, and an fsync probe of the same disk runs
+beside the burst and the paced run (other work on the machine shows there). Readable figures
+first; the LAST line is one JSON object.
 
 For experiments: ``$EDGE_OPTS`` / ``$KIOSK_OPTS`` (JSON) are passed as keyword arguments to
 EdgeMqttIngest / MqttKioskBus (e.g. ``EDGE_OPTS='{"receive_maximum": 100}'``);
@@ -80,7 +81,7 @@ def profile_threads() -> Any:
     original = threading.Thread.run
 
     def run(self: threading.Thread) -> None:
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.thread_time)  # CPU, not wall time: the machine may be busy
         profiles.append(prof)
         prof.enable()
         try:
@@ -89,7 +90,7 @@ def profile_threads() -> Any:
             prof.disable()
 
     threading.Thread.run = run  # type: ignore[method-assign]
-    main = cProfile.Profile()
+    main = cProfile.Profile(time.thread_time)
     profiles.append(main)
     main.enable()
 
@@ -335,6 +336,43 @@ class Shop:
         self.broker.close()
 
 
+class FsyncProbe:
+    """Writes and fsyncs 4 KiB every 50 ms in the bench's folder while it runs: how long the
+    disk takes to sync *now* (the sale path syncs the kiosk journal and the edge ledger, so a
+    busy disk shows in its latency; this says how busy)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._path = folder / "fsync-probe.bin"
+        self._stop = threading.Event()
+        self.samples: list[float] = []
+        self._thread = threading.Thread(target=self._run, name="fsync-probe", daemon=True)
+
+    def __enter__(self) -> FsyncProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        fd = os.open(self._path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while not self._stop.wait(0.05):
+                os.write(fd, b"x" * 4096)
+                t = time.perf_counter()
+                os.fsync(fd)
+                self.samples.append(1000 * (time.perf_counter() - t))
+        finally:
+            os.close(fd)
+
+    def line(self) -> str:
+        if not self.samples:
+            return "fsync : no sample"
+        return (f"fsync : {len(self.samples)} probes of this disk meanwhile: p50 {percentile(self.samples, 50):.1f} ms, "
+                f"p99 {percentile(self.samples, 99):.1f} ms, max {max(self.samples):.1f} ms")
+
+
 def cpu_line(before: dict[str, float], after: dict[str, float], n: int) -> str:
     parts = [f"{k} {1000 * (after[k] - before[k]) / n:.3f}" for k in before]
     total = sum(after[k] - before[k] for k in before)
@@ -404,13 +442,15 @@ def main(argv: list[str] | None = None) -> int:
 
             cpu0 = shop.cpu()
             start = time.monotonic()
-            ends = [float(line.split()[1]) for line in each(shop.procs, "start", "drained")]
+            with FsyncProbe(Path(tmp)) as burst_probe:
+                ends = [float(line.split()[1]) for line in each(shop.procs, "start", "drained")]
             elapsed = max(ends) - start
             cpu1 = shop.cpu()
             acked_per_s = total / elapsed
             print(f"burst : {total} journalled sales published, committed by the edge and acked back into the "
                   f"journals in {elapsed:.2f} s -> {acked_per_s:,.0f} sales/s", flush=True)
             print(f"        {cpu_line(cpu0, cpu1, total)}", flush=True)
+            print(f"        {burst_probe.line()}", flush=True)
 
             cpu0 = shop.cpu()
             bare, received = bare_rate(shop, total, payload_size)
@@ -423,7 +463,10 @@ def main(argv: list[str] | None = None) -> int:
             marks = {kid: max((r[0] for r in rows), default=0)
                      for kid, rows in shop.journal_rows("SELECT seq FROM sales").items()}
             per = int(args.rate * args.paced_seconds)
-            each(shop.procs, f"sell {per} 2 {args.rate}", "drained")
+            cpu0 = shop.cpu()
+            with FsyncProbe(Path(tmp)) as probe:
+                each(shop.procs, f"sell {per} 2 {args.rate}", "drained")
+            cpu1 = shop.cpu()
             lat: list[float] = []
             for kid, rows in shop.journal_rows("SELECT seq, recorded_at, acked_at FROM sales WHERE acked_at IS NOT NULL").items():
                 lat.extend((datetime.fromisoformat(a) - datetime.fromisoformat(r)).total_seconds() * 1000
@@ -433,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(lat)} sales; commit->ack p50 {p50:.1f} ms, p95 {percentile(lat, 95):.1f} ms, p99 {p99:.1f} ms, "
                   f"max {max(lat) if lat else float('nan'):.1f} ms, mean {statistics.fmean(lat) if lat else float('nan'):.1f} ms",
                   flush=True)
+            print(f"        {cpu_line(cpu0, cpu1, max(len(lat), 1))} (recording the sales included)", flush=True)
+            print(f"{probe.line()}", flush=True)
             lost, duplicated = shop.audit()
             print(f"audit : {shop.ledger.sale_count()} sales in the ledger; lost {lost}, duplicated {duplicated}", flush=True)
             targets = acked_per_s >= 0.5 * bare and p99 <= 50 and lost == 0 and duplicated == 0

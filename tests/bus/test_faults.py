@@ -194,7 +194,7 @@ def test_sales_delivered_three_times_shuffled_count_once_and_copies_are_acked_du
     for s in sales:
         for line in s.lines:
             units[line.sku] -= line.quantity or line.weight_g or 0
-    levels = edge.ledger.stock_levels()
+    levels = edge.ledger.moves_totals()
     assert {sku: lvl.units + lvl.grams for sku, lvl in levels.items()} == dict(units)
 
 

@@ -59,7 +59,7 @@ def test_every_sale_delivered_three_times_shuffled_counts_once(core: IngestCore,
         first_seen.setdefault(o.sale_id, o.decision)
     assert set(first_seen.values()) == {"accepted"}  # the later copies are the duplicates
     assert ledger.sale_count() == 40
-    levels = {sku: (lvl.units, lvl.grams) for sku, lvl in ledger.stock_levels().items()}
+    levels = {sku: (lvl.units, lvl.grams) for sku, lvl in ledger.moves_totals().items()}
     assert levels == expected_stock(sales)
     assert ledger.hq_outbox_count() == 40
     assert ledger.kiosk_sequence("kiosk-01") == (40, 40)
@@ -134,11 +134,55 @@ def test_a_publisher_other_than_the_topic_kiosk_is_dead_lettered(core: IngestCor
     assert ledger.sale_count() == 0
 
 
-def test_the_ledger_uses_wal_full_sync_and_derives_on_hand_from_moves(ledger: Ledger) -> None:
+def test_the_ledger_uses_wal_full_sync_and_sums_the_moves(ledger: Ledger) -> None:
     db = ledger._db()
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
     with ledger.transaction() as tx:
         ledger.add_stock_move(tx, "receipt", "tea-500", qty=24, ref="po-1", source="staff")
         ledger.add_stock_move(tx, "waste", "tea-500", qty=-2, ref="w-1", source="staff")
-    assert ledger.on_hand("tea-500").units == 22
+    assert ledger.moves_total("tea-500").units == 22
+    assert ledger.moves_totals()["tea-500"].units == 22
+
+
+def test_the_old_on_hand_names_still_answer_but_say_they_are_deprecated(ledger: Ledger) -> None:
+    with ledger.transaction() as tx:
+        ledger.add_stock_move(tx, "receipt", "milk-1l", qty=5, ref="po-2", source="staff")
+    with pytest.warns(DeprecationWarning, match="moves_total"):
+        assert ledger.on_hand("milk-1l").units == 5
+    with pytest.warns(DeprecationWarning, match="moves_totals"):
+        assert ledger.stock_levels()["milk-1l"].units == 5
+
+
+def test_a_message_that_fails_mid_batch_leaves_no_trace_in_the_sequence_tracking(
+        core: IngestCore, ledger: Ledger, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(10)
+    sales = [make_sale(rng, seq, clock=clock) for seq in range(1, 5)]
+    real = ledger.insert_sale_if_new
+
+    def failing(db, sale, body):  # noqa: ANN001 - the ledger's own signature
+        row = real(db, sale, body)
+        if sale.seq == 2:
+            raise RuntimeError("bug after the insert")
+        return row
+
+    monkeypatch.setattr(ledger, "insert_sale_if_new", failing)
+    outcomes = core.process([inbound(s) for s in sales])
+    assert [o.decision for o in outcomes] == ["accepted", "dead_letter", "accepted", "accepted"]
+    assert ledger.sale_count() == 3, "the failed message's insert is rolled back with its savepoint"
+    assert ledger.kiosk_sequence("kiosk-01") == (1, 4)
+    assert [(g.first_seq, g.last_seq) for g in ledger.sequence_gaps("kiosk-01", open_only=True)] == [(2, 2)]
+    monkeypatch.setattr(ledger, "insert_sale_if_new", real)
+    assert core.process([inbound(sales[1])])[0].decision == "accepted"
+    assert ledger.kiosk_sequence("kiosk-01") == (4, 4)
+    assert ledger.sequence_gaps("kiosk-01", open_only=True) == []
+
+
+def test_a_sequence_number_used_again_by_another_sale_raises_an_alarm(core: IngestCore, ledger: Ledger, clock: FakeClock) -> None:
+    rng = random.Random(11)
+    first, second, again = make_sale(rng, 1, clock=clock), make_sale(rng, 2, clock=clock), make_sale(rng, 1, clock=clock)
+    outcomes = core.process([inbound(first), inbound(second), inbound(again)])
+    assert [o.decision for o in outcomes] == ["accepted", "accepted", "accepted"]
+    assert [(e.kind, e.key) for e in ledger.alarm_events()] == [("sequence_reused", "kiosk-01/1")]
+    assert core.process([inbound(first)])[0].decision == "duplicate"
+    assert len(ledger.alarm_events("sequence_reused")) == 1

@@ -188,3 +188,49 @@ def test_has_pending_is_true_until_the_last_pending_sale_is_acknowledged(outbox:
     assert outbox.has_pending()
     outbox.apply_acks([ack(second, "rejected")])
     assert not outbox.has_pending()
+
+
+def _traced(box: SaleOutbox) -> list[str]:
+    statements: list[str] = []
+    box._db().set_trace_callback(statements.append)
+    return statements
+
+
+def test_a_sale_commits_with_full_sync_and_a_done_mark_without_waiting_for_the_disk(outbox: SaleOutbox, clock: FakeClock) -> None:
+    statements = _traced(outbox)
+    sale = outbox.record_sale(draft(random.Random(11), clock))
+    recorded = list(statements)
+    assert not any("synchronous" in s for s in recorded), "recording a sale must keep synchronous=FULL"
+    statements.clear()
+    outbox.apply_acks([ack(sale)])
+    sync = [s for s in statements if "synchronous" in s]
+    assert sync == ["PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL"]
+    assert statements.index("PRAGMA synchronous=NORMAL") < statements.index("COMMIT") < statements.index("PRAGMA synchronous=FULL")
+    assert outbox._db().execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for the next sale
+    assert outbox.states() == {sale.sale_id: "done"}
+
+
+def test_sync_acks_keeps_done_marks_fully_synced(tmp_path: Path, clock: FakeClock) -> None:
+    with SaleOutbox(tmp_path / "j.sqlite3", store_id="s1", kiosk_id="kiosk-01", clock=clock, sync_acks=True) as box:
+        sale = box.record_sale(draft(random.Random(12), clock))
+        statements = _traced(box)
+        box.apply_acks([ack(sale)])
+        assert not any("synchronous" in s for s in statements)
+        assert box.states() == {sale.sale_id: "done"}
+
+
+def test_two_acks_for_one_sale_in_a_batch_count_as_a_change_and_a_repeat(outbox: SaleOutbox, clock: FakeClock) -> None:
+    sale = outbox.record_sale(draft(random.Random(13), clock))
+    outcomes = outbox.apply_acks([ack(sale), ack(sale, "duplicate")])
+    assert [o.changed for o in outcomes] == [True, False]
+    count = outbox._db().execute("SELECT ack_count, ack_status FROM sales WHERE seq = 1").fetchone()
+    assert count == (2, "duplicate")
+
+
+def test_pending_seqs_lists_pending_numbers_in_order_without_the_excluded(outbox: SaleOutbox, clock: FakeClock) -> None:
+    rng = random.Random(14)
+    sales = [outbox.record_sale(draft(rng, clock)) for _ in range(6)]
+    outbox.apply_acks([ack(sales[1])])
+    assert outbox.pending_seqs(3, exclude={1}) == [3, 4, 5]
+    assert outbox.pending_seqs(10) == [1, 3, 4, 5, 6]
+    assert outbox.pending_seqs(0) == []
