@@ -37,6 +37,8 @@ __all__ = [
     "MAX_LINES",
     "MAX_PAYLOAD_BYTES",
     "ROOT",
+    "LightName",
+    "AlarmMessage",
     "Approval",
     "CatalogueManifest",
     "CataloguePromotions",
@@ -520,15 +522,27 @@ class DeviceEvent(_Model):
     at: datetime
 
 
+LightName = Literal["idle", "assistance", "alarm", "offline"]
+
+
 class Command(_Model):
     """An order from the edge to one kiosk. Repeats (same ``command_id``) and commands past
-    ``expires_at`` are ignored. ``resync`` asks for every sale from ``from_seq`` on."""
+    ``expires_at`` are ignored.
+
+    ``resync`` asks for every sale from ``from_seq`` on; ``approve`` carries a staff member's
+    remote decision on the kiosk's attendant request ``request_id``; ``set_light`` tells the
+    kiosk's status light what the store's alarms want it to show."""
 
     schema_: Literal["tillpi.command/1"] = Field("tillpi.command/1", alias="schema")
     command_id: Annotated[str, Field(pattern=_UUID_PATTERN)]
     kiosk_id: Id
-    kind: Literal["resync", "publish_health", "reload_catalogue"]
+    kind: Literal["resync", "publish_health", "reload_catalogue", "approve", "set_light"]
     from_seq: Annotated[int, Field(ge=1)] | None = None
+    request_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    staff_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    approve: bool | None = None
+    why: Annotated[str, Field(max_length=500)] = ""
+    light: LightName | None = None
     issued_at: datetime
     expires_at: datetime
 
@@ -536,12 +550,36 @@ class Command(_Model):
     def _check(self) -> Command:
         if self.kind == "resync" and self.from_seq is None:
             raise ValueError("resync needs from_seq")
+        if self.kind == "approve" and (self.request_id is None or self.staff_id is None or self.approve is None):
+            raise ValueError("approve needs request_id, staff_id and approve")
+        if self.kind == "set_light" and self.light is None:
+            raise ValueError("set_light needs light")
         if self.expires_at <= self.issued_at:
             raise ValueError("a command expires after it is issued")
         return self
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+
+class AlarmMessage(_Model):
+    """``tillpi.alarm/1``: one open alarm, retained on ``tillpi/<store>/alarm/<key>``; an
+    empty retained payload clears it (for HQ and any other consumer)."""
+
+    schema_: Literal["tillpi.alarm/1"] = Field("tillpi.alarm/1", alias="schema")
+    alarm_id: Annotated[str, Field(min_length=1, max_length=64)]
+    key: Annotated[str, Field(min_length=1, max_length=200)]
+    kiosk_id: str | None
+    device: str
+    condition: str
+    severity: Literal["critical", "major", "minor", "info"]
+    state: Literal["pending", "active", "acknowledged"]
+    label_en: str
+    label_zh: str
+    detail: Annotated[str, Field(max_length=500)] = ""
+    stale: bool = False
+    since: datetime
+    updated_at: datetime
 
 
 class CatalogueManifest(_Model):
@@ -582,6 +620,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "health": Health,
     "event": DeviceEvent,
     "cmd": Command,
+    "alarm": AlarmMessage,
     "catalogue_manifest": CatalogueManifest,
     "catalogue_promotions": CataloguePromotions,
 }

@@ -47,14 +47,12 @@ import signal
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import paho.mqtt.client as mqtt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from broker.contract import (
+    Command,
     ContractError,
     DeviceEvent,
     DeviceReport,
@@ -135,51 +133,12 @@ class KioskServiceError(KioskError, RuntimeError):
 # Staff commands (contract shim; see the module docstring)
 # ============================================================================================
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-LightName = Literal["idle", "assistance", "alarm", "offline"]
-
-
-class StaffCommand(BaseModel):
-    """``tillpi.command/1`` with the ``approve`` and ``set_light`` kinds, as the edge sends it."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
-
-    schema_: Literal["tillpi.command/1"] = Field("tillpi.command/1", alias="schema")
-    command_id: Annotated[str, Field(pattern=_UUID)]
-    kiosk_id: Annotated[str, Field(pattern=_ID)]
-    kind: Literal["resync", "publish_health", "reload_catalogue", "approve", "set_light"]
-    from_seq: Annotated[int, Field(ge=1)] | None = None
-    request_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    staff_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    approve: bool | None = None
-    why: Annotated[str, Field(max_length=500)] = ""
-    light: LightName | None = None
-    issued_at: datetime
-    expires_at: datetime
-
-    @model_validator(mode="after")
-    def _check(self) -> StaffCommand:
-        if self.kind == "approve" and (self.request_id is None or self.staff_id is None or self.approve is None):
-            raise ValueError("approve needs request_id, staff_id and approve")
-        if self.kind == "set_light" and self.light is None:
-            raise ValueError("set_light needs light")
-        if self.kind == "resync" and self.from_seq is None:
-            raise ValueError("resync needs from_seq")
-        if self.expires_at <= self.issued_at:
-            raise ValueError("a command expires after it is issued")
-        return self
-
-    def expired(self, now: datetime) -> bool:
-        return now >= self.expires_at
+StaffCommand = Command  # the contract's command: resync, approve, set_light, ...
 
 
 def decode_staff_command(payload: bytes) -> StaffCommand:
     """Parse a command; :class:`~broker.contract.ContractError` on anything invalid."""
-    try:
-        return StaffCommand.model_validate_json(payload, strict=True)
-    except (ValidationError, ValueError) as exc:
-        raise ContractError("invalid", str(exc)[:300]) from None
+    return decode("cmd", payload)
 
 
 # ============================================================================================

@@ -318,18 +318,20 @@ class MqttKioskBus:
         if cmd.kiosk_id != self._kiosk:
             log.warning("command for %s ignored on %s", cmd.kiosk_id, self._kiosk)
             return
+        if cmd.kind != "resync" or cmd.from_seq is None:
+            # staff commands (approve, set_light) belong to the kiosk service's control link:
+            # leave them unclaimed, so its own repeat check still sees them as new
+            log.debug("command %s left to the kiosk service", cmd.kind)
+            return
         if cmd.expired(self._clock.now()):
             log.info("expired command %s (%s) ignored", cmd.command_id, cmd.kind)
             return
         if not self._outbox.command_is_new(cmd.command_id, cmd.kind):
             log.debug("repeated command %s ignored", cmd.command_id)
             return
-        if cmd.kind == "resync" and cmd.from_seq is not None:
-            reopened = self._outbox.reopen_from(cmd.from_seq)
-            n = self._planner.expedite(self._clock.monotonic(), cmd.from_seq, min_age_s=1.0)
-            log.info("resync from seq %d: %d reopened, %d re-sent now", cmd.from_seq, reopened, n)
-        else:
-            log.info("command %s not handled by the sale bus", cmd.kind)
+        reopened = self._outbox.reopen_from(cmd.from_seq)
+        n = self._planner.expedite(self._clock.monotonic(), cmd.from_seq, min_age_s=1.0)
+        log.info("resync from seq %d: %d reopened, %d re-sent now", cmd.from_seq, reopened, n)
 
     def _send(self) -> None:
         def backlog(limit: int, exclude: set[int]) -> list[int]:

@@ -234,3 +234,25 @@ def test_pending_seqs_lists_pending_numbers_in_order_without_the_excluded(outbox
     assert outbox.pending_seqs(3, exclude={1}) == [3, 4, 5]
     assert outbox.pending_seqs(10) == [1, 3, 4, 5, 6]
     assert outbox.pending_seqs(0) == []
+
+
+def test_the_sale_bus_leaves_staff_commands_unclaimed_for_the_kiosk_service(tmp_path) -> None:  # noqa: ANN001
+    """The sale bus and the kiosk service's control link share the journal's repeat check;
+    an ``approve`` seen first by the sale bus must still be new to the control link."""
+    import uuid
+    from datetime import timedelta
+
+    from broker.contract import Command
+    from broker.endpoint import MqttEndpoint
+    from kiosk.bus.mqtt import MqttKioskBus
+    from kiosk.outbox.journal import SaleOutbox
+    from retail.clock import FakeClock
+
+    clock = FakeClock()
+    with SaleOutbox(tmp_path / "j.sqlite", store_id="s1", kiosk_id="kiosk-01", clock=clock) as outbox:
+        bus = MqttKioskBus(MqttEndpoint("127.0.0.1", 9, "kiosk-01", "x"), outbox, clock=clock)
+        approve = Command(command_id=str(uuid.uuid4()), kiosk_id="kiosk-01", kind="approve", request_id="r1",
+                          staff_id="S1", approve=True, issued_at=clock.now(),
+                          expires_at=clock.now() + timedelta(minutes=2))
+        bus._handle_command(approve)
+        assert outbox.command_is_new(approve.command_id, approve.kind)
