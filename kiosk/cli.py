@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -97,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--shopper-pace", type=float, default=0.5, metavar="S",
                      help="seconds per shopper step (default 0.5; small values compress a trading day)")
     run.add_argument("--shopper-seed", type=int, default=0, metavar="N", help="the shoppers' random seed")
+    run.add_argument("--simulate-paper-out", type=float, metavar="S",
+                     help="simulated printer only: run out of paper after S seconds, refilled S seconds later "
+                          "(the demo's fault, so the printer alarm and its recovery show)")
     run.add_argument("--env-file", metavar="PATH", help="a kiosk.env of TILLPI_KIOSK_* settings")
     _location_arguments(run)
     return parser
@@ -289,6 +293,22 @@ def _run(args: argparse.Namespace, io: _Io, *, pin_factory: Any, clock: Clock | 
             service.on_close(shopper.stop)  # it drives the lane: it stops first
             service.on_close(lambda: io.say("simulated shoppers: " + json.dumps(shopper.stats.as_dict(), sort_keys=True)))
             shopper.start()
+        if args.simulate_paper_out is not None:
+            printer = service.devices.printer
+            if not hasattr(printer, "run_out_of_paper"):
+                return io.fail("--simulate-paper-out needs the simulated printer", 2)
+            stop = threading.Event()
+            service.on_close(stop.set)
+
+            def paper_fault() -> None:
+                if not stop.wait(args.simulate_paper_out):
+                    printer.run_out_of_paper()
+                    io.say(f"kiosk {service.kiosk_id}: simulated printer out of paper")
+                    if not stop.wait(args.simulate_paper_out):
+                        printer.refill()
+                        io.say(f"kiosk {service.kiosk_id}: simulated printer refilled")
+
+            threading.Thread(target=paper_fault, name="paper-fault", daemon=True).start()
         io.say(f"kiosk {service.kiosk_id} of store {service.store_id} running "
                f"({'headless' if args.headless else 'fullscreen' if args.fullscreen else 'window'}"
                f"{', simulated shoppers' if args.shopper_sim else ''}); SIGTERM or Ctrl-C stops it")

@@ -35,6 +35,7 @@ import httpx
 from broker.config import StoreBrokerConfig
 from broker.launcher import LocalBroker
 from retail.clock import SystemClock
+from retail.money import Money
 from tillpi_demo.catalogue import DemoShop, build_demo_shop
 
 __all__ = ["main"]
@@ -172,6 +173,8 @@ class DemoShopRun:
                      "alcohol": ("Alcohol", "酒类"), "produce": ("Fruit & veg", "蔬果"), "deli": ("Deli", "熟食")}
             for code, (en, zh) in names.items():
                 catalogue.put_category(Category(code, en, zh))
+            for tax in {i.tax_class for i in self.shop.items}:
+                catalogue.put_tax_class(tax)
             catalogue.bulk_upsert([
                 Product(sku=i.sku, name_en=i.name_en, name_zh=i.name_zh, price=i.unit_price, category=i.category,
                         gtins=i.gtins, plu=i.plu, cost_price=i.cost_price, tax_class=i.tax_class, sold_by=i.sold_by,
@@ -206,18 +209,24 @@ class DemoShopRun:
 
         folder = self.data / "kiosks" / kiosk_id
         if not (folder / "kiosk.env").exists():
-            provision_kiosk(self.data / "broker", kiosk_id, int(kiosk_id[-2:]), folder, install_dir=folder,
+            provision_kiosk(self.data / "broker", kiosk_id, int(kiosk_id[-2:]), folder, install_dir=folder, store_id=STORE,
                             hardware="simulated", broker_host="127.0.0.1", broker_port=self.broker.kiosk_port,
                             reissue=True)
+            self.broker.reload()  # the broker learns the new kiosk's password
         argv = [self.python, "-m", "kiosk.cli", "run", "--env-file", str(folder / "kiosk.env"),
                 "--data-dir", str(folder), "--shopper-sim", "--shopper-pace", str(self.args.pace),
                 "--shopper-seed", str(int(kiosk_id[-2:]))]
         argv.append("--fullscreen" if (self.args.window and kiosk_id == self.kiosk_ids[0]) else "--headless")
-        self.kiosks[kiosk_id] = Process(kiosk_id, argv, self.data / "logs").start()
+        if kiosk_id == self.kiosk_ids[min(1, len(self.kiosk_ids) - 1)] and not self.args.no_faults:
+            argv += ["--simulate-paper-out", str(max(10.0, (self.args.duration or 120.0) * 0.3))]
+        # health every 5 s, so the staff console follows the compressed day
+        self.kiosks[kiosk_id] = Process(kiosk_id, argv, self.data / "logs",
+                                        {"TILLPI_KIOSK_HEALTH_INTERVAL_S": "5"}).start()
 
     # -- the day --------------------------------------------------------------------------------
     def faults(self, duration: float, stop: threading.Event) -> None:
-        """A printer runs out of paper, a kiosk is unplugged and comes back, the edge restarts."""
+        """A kiosk is unplugged and comes back, the edge restarts (kiosk-02's printer runs out
+        of paper by itself: see ``start_kiosk``)."""
         plan = [(0.25, "unplug"), (0.4, "replug"), (0.55, "edge_restart")]
         started = time.monotonic()
         for share, what in plan:
@@ -264,6 +273,7 @@ class DemoShopRun:
         if not self.edge.running:
             self.start_edge()
         counts = self.drain_and_count()
+        self.print_alarms()
         self.print_day()
         print(json.dumps(counts), flush=True)
         return 0 if counts["lost"] == 0 and counts["duplicated"] == 0 else 1
@@ -320,6 +330,20 @@ class DemoShopRun:
         return {"sales_at_kiosks": len(recorded), "sales_at_edge": len(set(at_edge)), "sales_at_hq": len(set(at_hq)),
                 "lost": lost, "duplicated": duplicated}
 
+    def print_alarms(self) -> None:
+        """What the staff console showed during the day: the alarm history's raises by rule."""
+        path = self.data / "edge" / "alarms.sqlite3"
+        if not path.exists():
+            return
+        with sqlite3.connect(path) as conn:
+            rows = conn.execute("SELECT key, transition FROM alarm_history WHERE transition IN ('raised', 'cleared')")
+            seen: dict[str, list[str]] = {}
+            for key, transition in rows:
+                seen.setdefault(key.split("/", 1)[-1], []).append(transition)
+        if seen:
+            _say("alarms on the staff console today: " + ", ".join(
+                f"{rule} (raised {t.count('raised')}, cleared {t.count('cleared')})" for rule, t in sorted(seen.items())))
+
     def print_day(self) -> None:
         try:
             token = httpx.post(f"{self.hq_url}/api/v1/login", json={"username": HQ_ADMIN, "password": HQ_PASSWORD},
@@ -331,13 +355,21 @@ class DemoShopRun:
             _say(f"HQ summary unavailable: {exc}")
             return
         cur = summary.get("current", {})
-        _say("the day as HQ computed it:")
-        for key in ("revenue", "transactions", "units", "average_basket"):
-            if key in cur:
-                _say(f"  {key}: {cur[key]}")
-        pay = cur.get("payment_mix")
-        if pay:
-            _say(f"  payment mix: {pay}")
+        currency = summary.get("currency", "CNY")
+
+        def money(minor: int) -> str:
+            return Money(int(minor), currency).format("en")
+
+        _say(f"the day as HQ computed it ({cur.get('start')}):")
+        _say(f"  revenue {money(cur.get('revenue_minor', 0))} from {cur.get('transactions', 0)} sales, "
+             f"{cur.get('units', 0)} units, average basket {money(cur.get('average_basket_minor', 0))}, "
+             f"savings {money(cur.get('savings_minor', 0))}, tax {money(cur.get('tax_minor', 0))}")
+        mix = ", ".join(f"{p['method']} {p['share_bp'] / 100:.0f}%" for p in cur.get("payment_mix", []))
+        if mix:
+            _say(f"  payments: {mix}")
+        top = ", ".join(f"{p.get('name') or p.get('sku')} ({p.get('units')})" for p in cur.get("top_products", [])[:5])
+        if top:
+            _say(f"  top products: {top}")
 
     def close(self) -> None:
         self.stack.close()
