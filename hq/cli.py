@@ -1,6 +1,6 @@
 """``tillpi hq ...``: run the head-office service and administer it.
 
-    run            --db URL --host H --port N      serve the API and dashboard (uvicorn)
+    run            --db URL --host H --port N [--workers W]   serve the API and dashboard (uvicorn)
     migrate        --db URL                        bring the schema to the newest version
     create-store   --db URL STORE_ID --name N [--region R] [--enrolment-code]
     rotate-token   --db URL STORE_ID [--revoke-old]
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8400)
     run.add_argument("--log-level", default="info")
+    run.add_argument("--workers", type=int, default=1,
+                     help="uvicorn worker processes (stateless; use several on PostgreSQL)")
     add("migrate", "upgrade the schema to head")
     cs = add("create-store", "create a store and print its edge token")
     cs.add_argument("store_id")
@@ -63,13 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run(settings: Settings, host: str, port: int, log_level: str) -> int:
+def _run(settings: Settings, host: str, port: int, log_level: str, workers: int = 1) -> int:
     import uvicorn
 
     from hq.app import create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
+        return 0
+    # Several processes: uvicorn imports the app factory in each worker, which reads its settings
+    # from the environment, so the database URL given here is handed down that way.
+    os.environ["TILLPI_HQ_DATABASE_URL"] = settings.database_url
+    uvicorn.run("hq.app:create_app", factory=True, host=host, port=port, log_level=log_level,
+                access_log=False, workers=workers)
     return 0
 
 
@@ -78,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
         if args.command == "run":
-            return _run(settings, args.host, args.port, args.log_level)
+            return _run(settings, args.host, args.port, args.log_level, args.workers)
         clock = SystemClock()
         secret = settings.secret_key.get_secret_value()
         with Database(settings) as db:

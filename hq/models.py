@@ -148,8 +148,9 @@ class Sale(Base):
     __tablename__ = "sales"
     __table_args__ = (
         UniqueConstraint("store_id", "kiosk_id", "sale_id", name="uq_sales_key"),
-        Index("ix_sales_store_date", "store_id", "business_date"),
-        Index("ix_sales_store_kiosk_date", "store_id", "kiosk_id", "business_date"),
+        # reconciliation reads it alone (index-only scan on PostgreSQL)
+        Index("ix_sales_store_date_kiosk", "store_id", "business_date", "kiosk_id",
+              postgresql_include=["seq", "total_minor"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -173,8 +174,9 @@ class Sale(Base):
 
 
 class SaleLine(Base):
+    """A line of a sale, reached through its sale (``sale_pk``)."""
+
     __tablename__ = "sale_lines"
-    __table_args__ = (Index("ix_sale_lines_store_date", "store_id", "business_date"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     sale_pk: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
@@ -195,7 +197,6 @@ class SalePayment(Base):
     """A payment of a sale; cash is counted net of the change given."""
 
     __tablename__ = "sale_payments"
-    __table_args__ = (Index("ix_sale_payments_store_date", "store_id", "business_date"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     sale_pk: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
@@ -297,7 +298,9 @@ class DailyProduct(Base):
     revenue_minor: Mapped[int] = mapped_column(Minor)
 
 
-Index("ix_daily_products_date", DailyProduct.business_date)
+# a chain summary reads a period's product rollups from this index alone (PostgreSQL)
+Index("ix_daily_products_date_sku", DailyProduct.business_date, DailyProduct.sku, DailyProduct.category,
+      postgresql_include=["units", "weight_g", "revenue_minor", "name"])
 
 
 class DailyPayment(Base):

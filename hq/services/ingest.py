@@ -12,6 +12,15 @@ A batch is processed inside the caller's transaction (:meth:`hq.db.Database.writ
 * per kiosk, the cursor keeps the highest sequence number received; per store, the last batch.
 
 Batches may come twice or out of order; the answer for a repeat is all ``duplicate``.
+
+How it is fast (PostgreSQL): each body is serialised once for its hash and once more only by
+splicing its ``body_hash`` back in; the batch's sales, lines and payments are streamed with
+``COPY`` into per-connection temporary staging tables (``ON COMMIT DELETE ROWS``, no WAL); one
+statement then inserts the sales (``ON CONFLICT DO NOTHING RETURNING``), their lines (with the
+category looked up in the catalogue) and payments, and adds the day's rollup deltas computed in
+SQL (``INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE``). Stored hashes are read only
+for the keys that were not inserted (repeats), by exact key. SQLite takes the same steps with
+``executemany`` and rollups summed in Python.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +36,13 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from hq.db import Database
+from hq.errors import NotFoundError
 from hq.models import (
     DailyPayment,
     DailyProduct,
@@ -54,23 +67,49 @@ from hq.schemas import (
     SyncItemResult,
 )
 
-__all__ = ["body_hash", "canonical_json", "ingest_batch", "rebuild_rollups", "reconciliation"]
+__all__ = ["apply_batch", "body_hash", "canonical_json", "ingest_batch", "rebuild_rollups", "reconciliation"]
 
 log = logging.getLogger(__name__)
 
 UNCATEGORISED = "uncategorised"
+RETRY_ATTEMPTS = 5
+_RETRYABLE = {"40P01", "40001"}  # deadlock, serialization failure
 _CHUNK = 400
+_HASH_KEY = "body_hash"
+# One encoder for every canonical text: sorted keys, no spaces, UTF-8 kept (stateless, thread-safe).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(data)
 
 
 def body_hash(body: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of ``body`` without its own ``body_hash`` field (the bus
     contract's rule, so the kiosk's hash is checked end to end)."""
-    data = {k: v for k, v in body.items() if k != "body_hash"}
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return _canonical_texts(body)[0]
+
+
+def _canonical_texts(body: dict[str, Any]) -> tuple[str, str]:
+    """``(hash, text)``: the hash of the body without ``body_hash`` and the canonical text of
+    the whole body, from one serialisation. Canonical JSON of an object is ``{`` + its sorted
+    ``"key":value`` members joined by ``,`` + ``}``, so the text with ``body_hash`` is the text
+    without it with that one member spliced in at its sorted place."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for k, v in body.items():
+        if k < _HASH_KEY:
+            before[k] = v
+        elif k > _HASH_KEY:
+            after[k] = v
+    a = _ENCODER.encode(before)[1:-1]
+    b = _ENCODER.encode(after)[1:-1]
+    hashed = "{" + ",".join(p for p in (a, b) if p) + "}"
+    digest = hashlib.sha256(hashed.encode("utf-8")).hexdigest()
+    if _HASH_KEY not in body:
+        return digest, hashed
+    member = f'"{_HASH_KEY}":{_ENCODER.encode(body[_HASH_KEY])}'
+    return digest, "{" + ",".join(p for p in (a, member, b) if p) + "}"
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -91,25 +130,11 @@ def _chunks(rows: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
         yield rows[i : i + size]
 
 
-def _pg_unnest(session: Session, table: Table, rows: list[dict[str, Any]], suffix: str) -> list[tuple[Any, ...]]:
-    """PostgreSQL bulk path: ``INSERT ... SELECT * FROM unnest(array, array, ...)``: one short
-    statement whatever the row count, its arrays sent in binary (no escaping of JSON bodies).
-    Runs on the session's own connection, inside its transaction."""
-    conn = session.connection()
-    cols = list(rows[0])
-    casts = ", ".join(f"%b::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in cols)
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({casts}) {suffix}"
-    raw = conn.connection.driver_connection
-    with raw.cursor(binary=True) as cur:  # type: ignore[union-attr]
-        cur.execute(sql, [[r[c] for r in rows] for c in cols])
-        return cur.fetchall() if cur.description else []
-
-
 def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-@dataclass
+@dataclass(slots=True)
 class _SaleIn:
     index: int
     item: SaleItemIn
@@ -147,42 +172,55 @@ def _has_nul(text: str) -> bool:
     return "\\u0000" in text or "\x00" in text
 
 
-def _check_sale(store: Store, item: SaleItemIn) -> tuple[SaleBodyIn | None, str]:
+def _check_sale(store: Store, item: SaleItemIn) -> tuple[SaleBodyIn | None, str, str]:
+    """``(sale, reason, canonical text)``: the sale when it may be stored, else the reason."""
     body = item.body
-    if body_hash(body) != item.body_hash:
-        return None, "hash_mismatch: body_hash does not match the body"
-    if body.get("body_hash") not in (None, item.body_hash):
-        return None, "hash_mismatch: item and body disagree on body_hash"
+    digest, text = _canonical_texts(body)
+    if digest != item.body_hash:
+        return None, "hash_mismatch: body_hash does not match the body", text
+    if body.get(_HASH_KEY) not in (None, item.body_hash):
+        return None, "hash_mismatch: item and body disagree on body_hash", text
     try:
         sale = SaleBodyIn.model_validate(body)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return None, f"invalid: {where}: {first.get('msg', '')}"[:300]
+        return None, f"invalid: {where}: {first.get('msg', '')}"[:300], text
     if sale.store_id != store.store_id:
-        return None, f"wrong_store: sale is for {sale.store_id}"
+        return None, f"wrong_store: sale is for {sale.store_id}", text
     if sale.kiosk_id != item.kiosk_id or sale.sale_id != item.sale_id or sale.seq != item.seq:
-        return None, "mismatch: item kiosk_id, sale_id or seq differ from the body"
+        return None, "mismatch: item kiosk_id, sale_id or seq differ from the body", text
     if sale.currency != store.currency:
-        return None, f"wrong_currency: store sells in {store.currency}"
-    return sale, ""
+        return None, f"wrong_currency: store sells in {store.currency}", text
+    return sale, "", text
 
 
-def ingest_batch(session: Session, store: Store, batch: SyncBatchIn, now: datetime) -> SyncBatchResult:
-    """Apply one batch inside the caller's transaction and answer per item."""
+@dataclass
+class _Prepared:
+    """A batch checked in memory (no database): per-item answers so far, the sales to store."""
+
+    results: list[SyncItemResult | None]
+    firsts: dict[tuple[str, str], _SaleIn]
+    repeats: list[_SaleIn]
+    events: list[tuple[int, EventItemIn]]
+
+
+def _prepare(store: Store, batch: SyncBatchIn) -> _Prepared:
+    """Check every item against the schema, its hash and the store (pure: no I/O), so a
+    transaction holds its locks only for the writes."""
     results: list[SyncItemResult | None] = [None] * len(batch.items)
     firsts: dict[tuple[str, str], _SaleIn] = {}
     repeats: list[_SaleIn] = []
     events: list[tuple[int, EventItemIn]] = []
     for index, item in enumerate(batch.items):
         if isinstance(item, SaleItemIn):
-            sale, reason = _check_sale(store, item)
+            sale, reason, text = _check_sale(store, item)
             if sale is None:
                 results[index] = SyncItemResult(index=index, kind="sale", kiosk_id=item.kiosk_id,
                                                 id=item.sale_id, status="rejected", reason=reason)
                 continue
-            entry = _SaleIn(index, item, sale, canonical_json(item.body))
-            if _has_nul(entry.text):
+            entry = _SaleIn(index, item, sale, text)
+            if _has_nul(text):
                 results[index] = SyncItemResult(index=index, kind="sale", kiosk_id=item.kiosk_id,
                                                 id=item.sale_id, status="rejected", reason="invalid: NUL character")
                 continue
@@ -192,21 +230,33 @@ def ingest_batch(session: Session, store: Store, batch: SyncBatchIn, now: dateti
                 firsts[entry.key] = entry
         else:
             events.append((index, item))
+    return _Prepared(results, firsts, repeats, events)
 
-    kept = _existing_hashes(session, store.store_id, list(firsts))
-    new = [e for k, e in firsts.items() if k not in kept]
-    inserted = _insert_sales(session, store, batch.batch_id, new, now)
-    raced = [e.key for e in new if e.key not in inserted]
-    if raced:
-        kept.update(_existing_hashes(session, store.store_id, raced))
-    for e in new:
-        if e.key in inserted:
-            kept[e.key] = e.item.body_hash
+
+def ingest_batch(session: Session, store: Store, batch: SyncBatchIn, now: datetime) -> SyncBatchResult:
+    """Apply one batch inside the caller's transaction and answer per item."""
+    return _write(session, store, batch, _prepare(store, batch), now)
+
+
+def _write(session: Session, store: Store, batch: SyncBatchIn, prepared: _Prepared, now: datetime) -> SyncBatchResult:
+    results = list(prepared.results)  # a retried transaction starts again from the checked batch
+    firsts, repeats, events = prepared.firsts, prepared.repeats, prepared.events
+    # Insert first; read the stored hash only of what was not inserted (a repeat, or a race lost).
+    new = list(firsts.values())
+    if not new:
+        inserted: set[tuple[str, str]] = set()
+    elif _is_pg(session):
+        inserted = _pg_insert_sales(session, store, batch.batch_id, new, now)
+    else:
+        inserted = _sqlite_insert_sales(session, store, batch.batch_id, new, now)
+    kept = _existing_hashes(session, store.store_id, [k for k in firsts if k not in inserted])
+    for key in inserted:
+        kept[key] = firsts[key].item.body_hash
 
     conflicts: list[dict[str, Any]] = []
     cursor: dict[str, int] = {}
-    for e in list(firsts.values()) + repeats:
-        if e.key in inserted and inserted[e.key][1] == e.index:
+    for e in new + repeats:
+        if e.key in inserted and firsts[e.key] is e:
             status = "accepted"
         elif kept[e.key] == e.item.body_hash:
             status = "duplicate"
@@ -217,9 +267,12 @@ def ingest_batch(session: Session, store: Store, batch: SyncBatchIn, now: dateti
                                   batch_id=batch.batch_id, received_at=now))
             log.warning("sale conflict store=%s kiosk=%s sale=%s: kept the original", store.store_id, *e.key)
         if status != "conflict":
-            cursor[e.item.kiosk_id] = max(cursor.get(e.item.kiosk_id, 0), e.item.seq)
-        results[e.index] = SyncItemResult(index=e.index, kind="sale", kiosk_id=e.item.kiosk_id,
-                                          id=e.item.sale_id, status=status)
+            seq = e.item.seq
+            if seq > cursor.get(e.item.kiosk_id, 0):
+                cursor[e.item.kiosk_id] = seq
+        # built from checked values: no validation needed (model_construct)
+        results[e.index] = SyncItemResult.model_construct(index=e.index, kind="sale", kiosk_id=e.item.kiosk_id,
+                                                          id=e.item.sale_id, status=status, reason="")
 
     _apply_events(session, store, batch.batch_id, events, now, results, conflicts)
     if conflicts:
@@ -228,7 +281,7 @@ def ingest_batch(session: Session, store: Store, batch: SyncBatchIn, now: dateti
     times = _record_batch(session, store, batch, now, sum(1 for r in results if r and r.status == "accepted"))
 
     final = [r for r in results if r is not None]
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     for r in final:
         counts[r.status] += 1
     return SyncBatchResult(batch_id=batch.batch_id, store_id=store.store_id, times_received=times,
@@ -236,14 +289,46 @@ def ingest_batch(session: Session, store: Store, batch: SyncBatchIn, now: dateti
                            conflicts=counts["conflict"], rejected=counts["rejected"], items=final)
 
 
+def _retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in _RETRYABLE or "database is locked" in str(exc.orig)
+
+
+def apply_batch(db: Database, batch: SyncBatchIn, now: datetime, *, attempts: int = RETRY_ATTEMPTS) -> SyncBatchResult:
+    """Ingest ``batch`` for its store in one write transaction of its own, retried on a deadlock
+    or serialization failure (the sync endpoint's unit of work). Raises
+    :class:`~hq.errors.NotFoundError` for an unknown store."""
+    with db.session() as s:
+        store = s.get(Store, batch.store_id)
+        if store is None:
+            raise NotFoundError(f"no store {batch.store_id!r}")
+        s.expunge(store)
+    prepared = _prepare(store, batch)  # checked before the transaction: locks are held only to write
+    attempt = 1
+    while True:
+        try:
+            with db.write() as s:
+                return _write(s, store, batch, prepared, now)
+        except DBAPIError as exc:
+            if attempt >= attempts or not _retryable(exc):
+                raise
+            log.info("batch %s of %s: retrying after %s", batch.batch_id, batch.store_id, type(exc.orig).__name__)
+            time.sleep(0.01 * attempt)  # a back-off between retries
+            attempt += 1
+
+
 def _existing_hashes(session: Session, store_id: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Stored body hashes of ``keys``, found by exact key: ``kiosk_id IN (...) AND sale_id IN
+    (...)`` under the store walks the unique index ``(store_id, kiosk_id, sale_id)`` straight to
+    each candidate, however many sales the store already has."""
     found: dict[tuple[str, str], str] = {}
     for chunk in _chunks(keys):
-        ids = list({sale_id for _, sale_id in chunk})
         wanted = set(chunk)
+        kiosks = sorted({k for k, _ in chunk})
+        ids = sorted({s for _, s in chunk})
         rows = session.execute(
-            select(Sale.kiosk_id, Sale.sale_id, Sale.body_hash).where(Sale.store_id == store_id, Sale.sale_id.in_(ids))
-        )
+            select(Sale.kiosk_id, Sale.sale_id, Sale.body_hash)
+            .where(Sale.store_id == store_id, Sale.kiosk_id.in_(kiosks), Sale.sale_id.in_(ids)))
         for kiosk_id, sale_id, h in rows:
             if (kiosk_id, sale_id) in wanted:
                 found[(kiosk_id, sale_id)] = h
@@ -258,15 +343,137 @@ def _categories(session: Session, skus: set[str]) -> dict[str, str]:
     return out
 
 
-def _insert_sales(session: Session, store: Store, batch_id: str, new: list[_SaleIn],
-                  now: datetime) -> dict[tuple[str, str], tuple[int, int]]:
-    """Insert new sales, their lines and payments, and their rollups. Returns
-    ``{key: (sale pk, item index)}`` for the rows this transaction inserted."""
-    if not new:
-        return {}
+# -- PostgreSQL: COPY into staging, then one statement ------------------------------------------
+
+_STAGE_SALES = "tillpi_stage_sales"
+_STAGE_LINES = "tillpi_stage_lines"
+_STAGE_PAYS = "tillpi_stage_payments"
+
+_STAGE_DDL = f"""
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE_SALES} (
+    kiosk_id text NOT NULL, sale_id text NOT NULL, seq bigint NOT NULL, body_hash text NOT NULL,
+    business_date date NOT NULL, finished_at timestamptz NOT NULL, currency text NOT NULL,
+    subtotal_minor bigint NOT NULL, savings_minor bigint NOT NULL, total_minor bigint NOT NULL,
+    tax_minor bigint NOT NULL, units integer NOT NULL, member_id text, body text NOT NULL
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE_LINES} (
+    kiosk_id text NOT NULL, sale_id text NOT NULL, line_no integer NOT NULL, sku text NOT NULL,
+    name text NOT NULL, category text, units integer NOT NULL, weight_g integer NOT NULL,
+    gross_minor bigint NOT NULL, net_minor bigint NOT NULL, tax_minor bigint NOT NULL
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE_PAYS} (
+    kiosk_id text NOT NULL, sale_id text NOT NULL, method text NOT NULL, amount_minor bigint NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+
+_SALE_COLS = ("kiosk_id", "sale_id", "seq", "body_hash", "business_date", "finished_at", "currency",
+              "subtotal_minor", "savings_minor", "total_minor", "tax_minor", "units", "member_id", "body")
+_LINE_COLS = ("kiosk_id", "sale_id", "line_no", "sku", "name", "category", "units", "weight_g",
+              "gross_minor", "net_minor", "tax_minor")
+_PAY_COLS = ("kiosk_id", "sale_id", "method", "amount_minor")
+
+# Every write of a batch in one statement. The data-modifying CTEs share one snapshot; the lines,
+# payments and rollups join what ``ins`` RETURNs, so a sale that was already stored adds nothing.
+# Rollup rows are upserted in key order (no deadlock between two batches of one store).
+_PG_APPLY = f"""
+WITH ins AS (
+    INSERT INTO sales (store_id, kiosk_id, sale_id, seq, body_hash, business_date, finished_at, currency,
+                       subtotal_minor, savings_minor, total_minor, tax_minor, units, member_id, batch_id,
+                       received_at, body)
+    SELECT %(store)s, kiosk_id, sale_id, seq, body_hash, business_date, finished_at, currency,
+           subtotal_minor, savings_minor, total_minor, tax_minor, units, member_id, %(batch)s, %(now)s, body
+    FROM {_STAGE_SALES} ORDER BY kiosk_id, sale_id
+    ON CONFLICT (store_id, kiosk_id, sale_id) DO NOTHING
+    RETURNING id, kiosk_id, sale_id, business_date, total_minor, units, savings_minor, tax_minor
+), lines AS (
+    INSERT INTO sale_lines (sale_pk, store_id, business_date, line_no, sku, name, category, units, weight_g,
+                            gross_minor, net_minor, tax_minor)
+    SELECT ins.id, %(store)s, ins.business_date, l.line_no, l.sku, l.name,
+           COALESCE(p.category, l.category, '{UNCATEGORISED}'), l.units, l.weight_g, l.gross_minor, l.net_minor,
+           l.tax_minor
+    FROM {_STAGE_LINES} l JOIN ins ON ins.kiosk_id = l.kiosk_id AND ins.sale_id = l.sale_id
+    LEFT JOIN products p ON p.sku = l.sku
+    ORDER BY ins.kiosk_id, ins.sale_id, l.line_no
+    RETURNING id, business_date, sku, name, category, units, weight_g, net_minor
+), pays AS (
+    INSERT INTO sale_payments (sale_pk, store_id, business_date, method, amount_minor)
+    SELECT ins.id, %(store)s, ins.business_date, p.method, p.amount_minor
+    FROM {_STAGE_PAYS} p JOIN ins ON ins.kiosk_id = p.kiosk_id AND ins.sale_id = p.sale_id
+    RETURNING business_date, method, amount_minor
+), day_sales AS (
+    INSERT INTO daily_sales AS d (store_id, business_date, transactions, revenue_minor, units, savings_minor,
+                                  tax_minor)
+    SELECT %(store)s, business_date, count(*), sum(total_minor), sum(units), sum(savings_minor), sum(tax_minor)
+    FROM ins GROUP BY business_date ORDER BY business_date
+    ON CONFLICT (store_id, business_date) DO UPDATE SET
+        transactions = d.transactions + EXCLUDED.transactions, revenue_minor = d.revenue_minor + EXCLUDED.revenue_minor,
+        units = d.units + EXCLUDED.units, savings_minor = d.savings_minor + EXCLUDED.savings_minor,
+        tax_minor = d.tax_minor + EXCLUDED.tax_minor
+), day_products AS (
+    INSERT INTO daily_products AS d (store_id, business_date, sku, name, category, units, weight_g, revenue_minor)
+    SELECT %(store)s, business_date, sku, (array_agg(name ORDER BY id))[1], (array_agg(category ORDER BY id))[1],
+           sum(units), sum(weight_g), sum(net_minor)
+    FROM lines GROUP BY business_date, sku ORDER BY business_date, sku
+    ON CONFLICT (store_id, business_date, sku) DO UPDATE SET
+        units = d.units + EXCLUDED.units, weight_g = d.weight_g + EXCLUDED.weight_g,
+        revenue_minor = d.revenue_minor + EXCLUDED.revenue_minor
+), day_payments AS (
+    INSERT INTO daily_payments AS d (store_id, business_date, method, payments, amount_minor)
+    SELECT %(store)s, business_date, method, count(*), sum(amount_minor)
+    FROM pays GROUP BY business_date, method ORDER BY business_date, method
+    ON CONFLICT (store_id, business_date, method) DO UPDATE SET
+        payments = d.payments + EXCLUDED.payments, amount_minor = d.amount_minor + EXCLUDED.amount_minor
+)
+SELECT kiosk_id, sale_id FROM ins
+"""
+
+
+def _pg_insert_sales(session: Session, store: Store, batch_id: str, new: list[_SaleIn],
+                     now: datetime) -> set[tuple[str, str]]:
+    """Stage the batch with ``COPY`` and apply it with one statement, on the session's own
+    connection inside its transaction. Returns the keys this transaction inserted."""
+    raw = session.connection().connection.driver_connection
+    sales: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    pays: list[tuple[Any, ...]] = []
+    for e in new:
+        s = e.sale
+        k, sid = e.item.kiosk_id, e.item.sale_id
+        units = 0
+        for n, ln in enumerate(s.lines, start=1):
+            u = ln.quantity if ln.quantity is not None else 1
+            units += u
+            lines.append((k, sid, n, ln.sku, ln.name, ln.category, u, ln.weight_g or 0, ln.gross_minor,
+                          ln.net_minor, ln.tax_minor))
+        for method, amount in _payments_net(s).items():
+            pays.append((k, sid, method, amount))
+        t = s.totals
+        sales.append((k, sid, e.item.seq, e.item.body_hash, s.business_date, s.finished_at, s.currency,
+                      t.subtotal_minor, t.savings_minor, t.total_minor, t.tax_minor, units, s.member_id, e.text))
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(f"SELECT to_regclass('pg_temp.{_STAGE_PAYS}') IS NOT NULL")
+        row = cur.fetchone()
+        if not (row and row[0]):
+            cur.execute(_STAGE_DDL)
+        for table, cols, rows in ((_STAGE_SALES, _SALE_COLS, sales), (_STAGE_LINES, _LINE_COLS, lines),
+                                  (_STAGE_PAYS, _PAY_COLS, pays)):
+            if rows:
+                with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+        cur.execute(_PG_APPLY, {"store": store.store_id, "batch": batch_id, "now": now})
+        return {(k, sid) for k, sid in cur.fetchall()}
+
+
+# -- SQLite: executemany, rollups summed in Python ------------------------------------------------
+
+
+def _sqlite_insert_sales(session: Session, store: Store, batch_id: str, new: list[_SaleIn],
+                         now: datetime) -> set[tuple[str, str]]:
+    """Insert new sales, their lines and payments, and their rollups. Returns the keys this
+    transaction inserted."""
     new = sorted(new, key=lambda e: e.key)  # one lock order for every transaction
     by_key = {e.key: e for e in new}
-    inserted: dict[tuple[str, str], tuple[int, int]] = {}
     rows = [
         dict(store_id=store.store_id, kiosk_id=e.item.kiosk_id, sale_id=e.item.sale_id, seq=e.item.seq,
              body_hash=e.item.body_hash, business_date=e.sale.business_date, finished_at=e.sale.finished_at,
@@ -277,27 +484,24 @@ def _insert_sales(session: Session, store: Store, batch_id: str, new: list[_Sale
         for e in new
     ]
     t = Sale.__table__
-    if _is_pg(session):
-        result = _pg_unnest(session, t, rows, "ON CONFLICT (store_id, kiosk_id, sale_id) DO NOTHING "
-                                              "RETURNING id, kiosk_id, sale_id")
-    else:
-        stmt = (
-            _insert(session, t)
-            .on_conflict_do_nothing(index_elements=["store_id", "kiosk_id", "sale_id"])
-            .returning(t.c.id, t.c.kiosk_id, t.c.sale_id)
-        )
-        # executemany with RETURNING: SQLAlchemy's "insertmanyvalues" batches it, compiled once
-        result = session.connection().execute(stmt, rows)
-    for pk, kiosk_id, sale_id in result:
-        inserted[(kiosk_id, sale_id)] = (pk, by_key[(kiosk_id, sale_id)].index)
+    stmt = (
+        _insert(session, t)
+        .on_conflict_do_nothing(index_elements=["store_id", "kiosk_id", "sale_id"])
+        .returning(t.c.id, t.c.kiosk_id, t.c.sale_id)
+    )
+    # executemany with RETURNING: SQLAlchemy's "insertmanyvalues" batches it, compiled once
+    inserted: dict[tuple[str, str], int] = {}
+    for pk, kiosk_id, sale_id in session.connection().execute(stmt, rows):
+        inserted[(kiosk_id, sale_id)] = pk
     if not inserted:
-        return inserted
+        return set()
 
     cats = _categories(session, {ln.sku for key in inserted for ln in by_key[key].sale.lines})
     lines: list[dict[str, Any]] = []
     pays: list[dict[str, Any]] = []
     roll = _Rollups()
-    for key, (pk, _) in inserted.items():
+    for key in sorted(inserted):
+        pk = inserted[key]
         s = by_key[key].sale
         d = s.business_date
         day = roll.sales[(store.store_id, d)]
@@ -321,31 +525,18 @@ def _insert_sales(session: Session, store: Store, batch_id: str, new: list[_Sale
             pm = roll.payments[(store.store_id, d, method)]
             pm[0] += 1
             pm[1] += amount
-    if _is_pg(session):
-        _pg_unnest(session, SaleLine.__table__, lines, "")
-        if pays:
-            _pg_unnest(session, SalePayment.__table__, pays, "")
-    else:
-        conn = session.connection()
-        conn.execute(SaleLine.__table__.insert(), lines)
-        if pays:
-            conn.execute(SalePayment.__table__.insert(), pays)
+    conn = session.connection()
+    conn.execute(SaleLine.__table__.insert(), lines)
+    if pays:
+        conn.execute(SalePayment.__table__.insert(), pays)
     _upsert_rollups(session, roll)
-    return inserted
+    return set(inserted)
 
 
-def _upsert_add(session: Session, model: Any, keys: list[str], rows: list[dict[str, Any]], add: list[str],
-                keep: Sequence[str] = ()) -> None:
-    table: Table = model.__table__
-    if _is_pg(session):
-        sets = ", ".join([f"{c} = {table.name}.{c} + EXCLUDED.{c}" for c in add] + [f"{c} = EXCLUDED.{c}" for c in keep])
-        _pg_unnest(session, table, rows, f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
-        return
+def _upsert_add(session: Session, model: Any, keys: list[str], rows: list[dict[str, Any]], add: list[str]) -> None:
+    table = model.__table__
     stmt = _insert(session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={**{c: table.c[c] + stmt.excluded[c] for c in add}, **{c: stmt.excluded[c] for c in keep}},
-    )
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in add})
     session.connection().execute(stmt, rows)  # executemany: one compiled statement
 
 
@@ -458,8 +649,10 @@ def rebuild_rollups(session: Session, store_id: str | None = None) -> None:
     """Recompute the daily rollups from ``sales``, ``sale_lines`` and ``sale_payments`` with SQL
     aggregates (repair tool; ingest keeps them current by itself)."""
     where_s = [] if store_id is None else [Sale.store_id == store_id]
-    where_l = [] if store_id is None else [SaleLine.store_id == store_id]
-    where_p = [] if store_id is None else [SalePayment.store_id == store_id]
+    # lines and payments are reached through their store's sales (they have no store index)
+    of_store = select(Sale.id).where(Sale.store_id == store_id)
+    where_l = [] if store_id is None else [SaleLine.sale_pk.in_(of_store)]
+    where_p = [] if store_id is None else [SalePayment.sale_pk.in_(of_store)]
     for model in (DailySales, DailyProduct, DailyPayment):
         d = model.__table__.delete()
         session.execute(d if store_id is None else d.where(model.__table__.c.store_id == store_id))

@@ -9,13 +9,16 @@ synced by edges; device availability is a placeholder (None) until edges sync it
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from hq.errors import InvalidRequestError
 from hq.models import DailyPayment, DailyProduct, DailySales, Store, SyncEvent
 from hq.schemas import CategoryFigure, Change, Figures, PaymentShare, ProductFigure, StoreFigure, SummaryOut
 from hq.services.periods import DateRange
@@ -41,51 +44,147 @@ def _where(model, stores: Sequence[str] | None, r: DateRange):  # type: ignore[n
     return conds
 
 
+def _in(model, r: DateRange):  # type: ignore[no-untyped-def]
+    return and_(model.business_date >= r.start, model.business_date <= r.end)
+
+
+def _both(model, stores: Sequence[str] | None, cur: DateRange, prev: DateRange):  # type: ignore[no-untyped-def]
+    """Rows of either period: one range when they are adjacent or overlap (the usual case)."""
+    lo, hi = min(cur.start, prev.start), max(cur.end, prev.end)
+    if (hi - lo).days + 1 <= cur.days + prev.days:
+        return _where(model, stores, DateRange(lo, hi))
+    return [or_(_in(model, cur), _in(model, prev)), *_where(model, stores, DateRange(lo, hi))[2:]]
+
+
+@dataclass
+class _Pair:
+    """Both periods' figures from one pass over each rollup, and the per-store table."""
+
+    current: Figures
+    previous: Figures
+    stores_now: dict[str, tuple[int, int, int]]
+    stores_prev: dict[str, tuple[int, int, int]]
+
+
+def _sales_by_store(session: Session, stores: Sequence[str] | None, cur: DateRange,
+                    prev: DateRange) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Per store, ``[transactions, revenue, units, savings, tax]`` in each period (one query)."""
+    cols = [DailySales.transactions, DailySales.revenue_minor, DailySales.units, DailySales.savings_minor,
+            DailySales.tax_minor]
+    c, p = _in(DailySales, cur), _in(DailySales, prev)
+    rows = session.execute(
+        select(DailySales.store_id, func.count().filter(c), func.count().filter(p),
+               *[func.sum(x).filter(c) for x in cols], *[func.sum(x).filter(p) for x in cols])
+        .where(*_both(DailySales, stores, cur, prev)).group_by(DailySales.store_id)
+    ).all()
+    now: dict[str, list[int]] = {}
+    before: dict[str, list[int]] = {}
+    n = len(cols)
+    for row in rows:
+        if row[1]:
+            now[row[0]] = [int(v or 0) for v in row[3:3 + n]]
+        if row[2]:
+            before[row[0]] = [int(v or 0) for v in row[3 + n:3 + 2 * n]]
+    return now, before
+
+
+def _rank(rows: list[tuple[str, str, str, int, int, int]],
+          top_n: int) -> tuple[list[tuple[str, list[Any]]], list[tuple[str, list[int]]]]:
+    """Top products and top categories of a period from its ``(sku, category, name, units,
+    weight, revenue)`` groups: summed per sku (its category and name the greatest seen, as SQL
+    ``max``) and per category, ordered by revenue then key."""
+    skus: dict[str, list[Any]] = {}
+    cats: dict[str, list[int]] = {}
+    for sku, category, name, u, w, v in rows:
+        acc = skus.get(sku)
+        if acc is None:
+            skus[sku] = [name, category, u, w, v]
+        else:
+            acc[0] = max(acc[0], name)
+            acc[1] = max(acc[1], category)
+            acc[2] += u
+            acc[3] += w
+            acc[4] += v
+        c = cats.setdefault(category, [0, 0])
+        c[0] += u
+        c[1] += v
+    top = heapq.nsmallest(top_n, skus.items(), key=lambda x: (-x[1][4], x[0]))
+    top_cats = heapq.nsmallest(top_n, cats.items(), key=lambda x: (-x[1][1], x[0]))
+    return top, top_cats
+
+
+def _pair(session: Session, stores: Sequence[str] | None, cur: DateRange, prev: DateRange, *,
+          top_n: int = TOP_N) -> _Pair:
+    """The figures of ``stores`` (None: the whole chain) over ``cur`` and over ``prev`` (which
+    ends before ``cur`` starts, or equals it): one aggregate query per rollup covering both
+    periods; the product rollup is grouped once by ``(sku, category, period)``, from which both
+    the top products and the top categories follow exactly."""
+    now_by, prev_by = _sales_by_store(session, stores, cur, prev)
+
+    pc, pp = _in(DailyPayment, cur), _in(DailyPayment, prev)
+    pays = session.execute(
+        select(DailyPayment.method, func.sum(DailyPayment.payments).filter(pc),
+               func.sum(DailyPayment.amount_minor).filter(pc), func.count().filter(pc),
+               func.sum(DailyPayment.payments).filter(pp), func.sum(DailyPayment.amount_minor).filter(pp),
+               func.count().filter(pp))
+        .where(*_both(DailyPayment, stores, cur, prev)).group_by(DailyPayment.method)
+    ).all()
+
+    # Products: one pass grouped by (sku, category, period) with plain aggregates (no FILTER).
+    same = cur == prev
+    if not same and not prev.end < cur.start:
+        raise InvalidRequestError("the previous period must end before the current one starts")
+    is_cur = DailyProduct.business_date >= cur.start
+    keys = [DailyProduct.sku, DailyProduct.category] + ([] if same else [is_cur])
+    where = _where(DailyProduct, stores, cur) if same else _both(DailyProduct, stores, cur, prev)
+    prods = session.execute(
+        select(*keys, func.max(DailyProduct.name), func.sum(DailyProduct.units), func.sum(DailyProduct.weight_g),
+               func.sum(DailyProduct.revenue_minor)).where(*where).group_by(*keys)
+    ).all()
+    per_period: list[list[tuple[str, str, str, int, int, int]]] = [[], []]
+    for row in prods:
+        name, u, w, v = row[-4:]
+        per_period[0 if same or row[2] else 1].append((row[0], row[1], name, int(u or 0), int(w or 0), int(v or 0)))
+    if same:
+        per_period[1] = per_period[0]
+    ranked = [_rank(rows, top_n) for rows in per_period]
+
+    ec, ep = _in(SyncEvent, cur), _in(SyncEvent, prev)
+    alarm = SyncEvent.kind == "alarm"
+    stock_out = and_(SyncEvent.kind == "stock_move", SyncEvent.body.like('%"stock_out":true%'))
+    events = session.execute(
+        select(func.count().filter(and_(alarm, ec)), func.count().filter(and_(stock_out, ec)),
+               func.count().filter(and_(alarm, ep)), func.count().filter(and_(stock_out, ep)))
+        .select_from(SyncEvent)
+        .where(SyncEvent.kind.in_(["alarm", "stock_move"]), *_both(SyncEvent, stores, cur, prev))
+    ).one()
+
+    def build(r: DateRange, by_store: dict[str, list[int]], k: int) -> Figures:
+        tx, revenue, units, savings, tax = (sum(v[i] for v in by_store.values()) for i in range(5))
+        # pays rows: method, then (payments, amount, rows) of the current and of the previous period
+        mix = [(row[0], int(row[1 + 3 * k] or 0), int(row[2 + 3 * k] or 0)) for row in pays if row[3 + 3 * k]]
+        paid_total = sum(a for _, _, a in mix)
+        payment_mix = sorted((PaymentShare(method=m, payments=n, amount_minor=a, share_bp=_ratio_bp(a, paid_total))
+                              for m, n, a in mix), key=lambda x: (-x.amount_minor, x.method))
+        top, top_cats = ranked[k]
+        return Figures(
+            start=r.start, end=r.end, revenue_minor=revenue, units=units, transactions=tx,
+            average_basket_minor=_avg(revenue, tx), savings_minor=savings, tax_minor=tax, payment_mix=payment_mix,
+            top_products=[ProductFigure(sku=s, name=a[0], category=a[1], units=a[2], weight_g=a[3],
+                                        revenue_minor=a[4]) for s, a in top],
+            top_categories=[CategoryFigure(category=c, units=a[0], revenue_minor=a[1]) for c, a in top_cats],
+            alarms=int(events[2 * k]), stock_outs=int(events[2 * k + 1]),
+        )
+
+    def table(by_store: dict[str, list[int]]) -> dict[str, tuple[int, int, int]]:
+        return {sid: (v[1], v[0], v[2]) for sid, v in by_store.items()}
+
+    return _Pair(build(cur, now_by, 0), build(prev, prev_by, 1), table(now_by), table(prev_by))
+
+
 def figures(session: Session, stores: Sequence[str] | None, r: DateRange, *, top_n: int = TOP_N) -> Figures:
     """The figures of ``stores`` (None: the whole chain) over ``r``, with SQL aggregates."""
-    tx, revenue, units, savings, tax = session.execute(
-        select(func.coalesce(func.sum(DailySales.transactions), 0), func.coalesce(func.sum(DailySales.revenue_minor), 0),
-               func.coalesce(func.sum(DailySales.units), 0), func.coalesce(func.sum(DailySales.savings_minor), 0),
-               func.coalesce(func.sum(DailySales.tax_minor), 0))
-        .where(*_where(DailySales, stores, r))
-    ).one()
-    pays = session.execute(
-        select(DailyPayment.method, func.sum(DailyPayment.payments), func.sum(DailyPayment.amount_minor))
-        .where(*_where(DailyPayment, stores, r)).group_by(DailyPayment.method)
-    ).all()
-    paid_total = sum(int(a) for _, _, a in pays)
-    payment_mix = sorted(
-        (PaymentShare(method=m, payments=int(n), amount_minor=int(a), share_bp=_ratio_bp(int(a), paid_total))
-         for m, n, a in pays), key=lambda p: (-p.amount_minor, p.method))
-    rev = func.sum(DailyProduct.revenue_minor).label("rev")
-    top = session.execute(
-        select(DailyProduct.sku, func.max(DailyProduct.name), func.max(DailyProduct.category),
-               func.sum(DailyProduct.units), func.sum(DailyProduct.weight_g), rev)
-        .where(*_where(DailyProduct, stores, r)).group_by(DailyProduct.sku)
-        .order_by(rev.desc(), DailyProduct.sku).limit(top_n)
-    ).all()
-    crev = func.sum(DailyProduct.revenue_minor).label("crev")
-    cats = session.execute(
-        select(DailyProduct.category, func.sum(DailyProduct.units), crev)
-        .where(*_where(DailyProduct, stores, r)).group_by(DailyProduct.category)
-        .order_by(crev.desc(), DailyProduct.category).limit(top_n)
-    ).all()
-    ev_where = _where(SyncEvent, stores, r)
-    alarms = session.execute(select(func.count()).select_from(SyncEvent)
-                             .where(SyncEvent.kind == "alarm", *ev_where)).scalar_one()
-    stock_outs = session.execute(select(func.count()).select_from(SyncEvent)
-                                 .where(SyncEvent.kind == "stock_move", SyncEvent.body.like('%"stock_out":true%'),
-                                        *ev_where)).scalar_one()
-    tx, revenue = int(tx), int(revenue)
-    return Figures(
-        start=r.start, end=r.end, revenue_minor=revenue, units=int(units), transactions=tx,
-        average_basket_minor=_avg(revenue, tx), savings_minor=int(savings), tax_minor=int(tax),
-        payment_mix=payment_mix,
-        top_products=[ProductFigure(sku=s, name=n, category=c, units=int(u), weight_g=int(w), revenue_minor=int(v))
-                      for s, n, c, u, w, v in top],
-        top_categories=[CategoryFigure(category=c, units=int(u), revenue_minor=int(v)) for c, u, v in cats],
-        alarms=int(alarms), stock_outs=int(stock_outs),
-    )
+    return _pair(session, stores, r, r, top_n=top_n).current
 
 
 def _change(cur: Figures, prev: Figures) -> Change:
@@ -100,27 +199,25 @@ def _change(cur: Figures, prev: Figures) -> Change:
 
 
 def store_summary(session: Session, store: Store, period: str, cur: DateRange, prev: DateRange) -> SummaryOut:
-    c = figures(session, [store.store_id], cur)
-    p = figures(session, [store.store_id], prev)
+    pair = _pair(session, [store.store_id], cur, prev)
+    c, p = pair.current, pair.previous
     return SummaryOut(scope="store", store_id=store.store_id, period=period, currency=store.currency,
                       current=c, previous=p, change=_change(c, p))
 
 
-def _per_store(session: Session, stores: Sequence[str] | None, r: DateRange) -> dict[str, tuple[int, int, int]]:
-    rows = session.execute(
-        select(DailySales.store_id, func.sum(DailySales.revenue_minor), func.sum(DailySales.transactions),
-               func.sum(DailySales.units))
-        .where(*_where(DailySales, stores, r)).group_by(DailySales.store_id)
-    )
-    return {s: (int(v), int(t), int(u)) for s, v, t, u in rows}
+def _per_store(session: Session, stores: Sequence[str] | None, cur: DateRange,
+               prev: DateRange) -> tuple[dict[str, tuple[int, int, int]], dict[str, tuple[int, int, int]]]:
+    """Per store ``(revenue, transactions, units)`` in each period."""
+    now, before = _sales_by_store(session, stores, cur, prev)
+    return ({s: (v[1], v[0], v[2]) for s, v in now.items()}, {s: (v[1], v[0], v[2]) for s, v in before.items()})
 
 
 def chain_summary(session: Session, period: str, cur: DateRange, prev: DateRange, *, currency: str,
                   stores: Sequence[str] | None = None) -> SummaryOut:
     """The chain (or the given stores) over ``cur`` beside ``prev``, with a per-store table."""
-    c = figures(session, stores, cur)
-    p = figures(session, stores, prev)
-    now_by, prev_by = _per_store(session, stores, cur), _per_store(session, stores, prev)
+    pair = _pair(session, stores, cur, prev)
+    c, p = pair.current, pair.previous
+    now_by, prev_by = pair.stores_now, pair.stores_prev
     q = select(Store.store_id, Store.name).order_by(Store.store_id)
     if stores is not None:
         q = q.where(Store.store_id.in_(list(stores)))
@@ -148,7 +245,7 @@ def summary_csv(session: Session, stores: Sequence[str] | None, cur: DateRange, 
                 currency: str) -> str:
     """One row per store (and a chain total row), this period beside the previous one.
     Amounts are in major units of ``currency``, written exactly."""
-    now_by, prev_by = _per_store(session, stores, cur), _per_store(session, stores, prev)
+    now_by, prev_by = _per_store(session, stores, cur, prev)
     q = select(Store.store_id, Store.name).order_by(Store.store_id)
     if stores is not None:
         q = q.where(Store.store_id.in_(list(stores)))

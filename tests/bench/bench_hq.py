@@ -1,25 +1,35 @@
 """HQ benchmark: sale ingest from 50 simulated edges, and summary latency over a year of data.
 
-    python tests/bench/bench_hq.py [--sales N] [--via service|http] [--stores 100]
+    python tests/bench/bench_hq.py [--sales N] [--batch 500] [--via both|service|http]
+                                   [--procs 3] [--threads 2] [--no-durable] [--stores 100]
 
-* Ingest: 50 edge threads each send batches of 100 sales, one at a time. ``--via service``
-  (the default) hands them to a pool of HQ worker threads (``--workers``) that call the ingest
-  service (``hq.services.ingest.ingest_batch`` in a write transaction, as the
-  sync endpoint does, JSON batches parsed by the same pydantic schema); ``--via http`` posts to a
-  real ``python -m hq.cli run`` (uvicorn, one worker process) instead. Into a throwaway
-  PostgreSQL (fsync off, like the tests) and into SQLite (WAL, synchronous=FULL).
+* Ingest: 50 simulated edges each send their sales in batches (``--batch``, an edge sends up to
+  500 per batch), one batch at a time: the next only once the last is answered.
+  ``--via service``: ``--procs`` HQ worker processes, each with ``--threads`` threads, take the
+  batches as raw JSON, parse them with HQ's pydantic schema and run them through
+  :func:`hq.services.ingest.apply_batch` (exactly what the sync endpoint runs, without HTTP and
+  authentication). ``--via http``: the edges POST to a real ``python -m hq.cli run --workers
+  N`` (uvicorn, ``--procs`` worker processes, as a chain runs stateless HQ workers behind a load
+  balancer); the edges are threads of this process sending pre-encoded bodies (their CPU time is
+  printed, to show they are not the bottleneck).
+* PostgreSQL is a throwaway cluster restarted with durability ON: ``fsync=on``,
+  ``synchronous_commit=on``, ``full_page_writes=on`` (``--no-durable``: the tests' fsync=off).
+  SQLite runs in WAL mode with ``synchronous=FULL``.
 * Summaries: a year of rollups for 100 stores (about 50 products a day each) is generated in
   bulk straight into the rollup tables; then the p95 latency of a store-month and of a
-  chain-month summary (current beside previous month), on PostgreSQL.
+  chain-month summary (current beside previous month), through the summary service on
+  PostgreSQL.
 
 Targets: >= 5,000 sales/s into PostgreSQL; store summary p95 <= 50 ms; chain summary p95 <= 300 ms.
-The last line printed is one JSON object with the figures.
+The headline ``pg_sales_per_s`` is the HTTP figure when HTTP was measured, else the service
+figure (``pg_via`` says which). The last line printed is one JSON object with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import os
 import random
 import socket
@@ -40,23 +50,44 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from hq.db import Database  # noqa: E402
 from hq.models import DailyPayment, DailyProduct, DailySales, Store  # noqa: E402
-from hq.schemas import SyncBatchIn  # noqa: E402
-from hq.services import ingest, summaries  # noqa: E402
+from hq.services import summaries  # noqa: E402
 from hq.services.periods import periods  # noqa: E402
 from hq.settings import Settings  # noqa: E402
 from tests.fixtures.postgres import ThrowawayPostgres  # noqa: E402
 from tests.hq.helpers import batch, make_sale  # noqa: E402
 
 EDGES = 50
-BATCH = 100
 SECRET = "bench-secret-0123456789abcdef0123"
+DURABLE = ("-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c max_connections=200 "
+           "-c shared_buffers=256MB -c max_wal_size=4GB")
 
 
-def _settings(url: str) -> Settings:
-    return Settings(database_url=url, environment="test", secret_key=SECRET, pool_size=EDGES)
+def _settings(url: str, pool: int = 4) -> Settings:
+    return Settings(database_url=url, environment="test", secret_key=SECRET, pool_size=pool)
 
 
-def _make_batches(store_ids: list[str], per_edge: int) -> dict[str, list[dict[str, Any]]]:
+def start_postgres(durable: bool) -> ThrowawayPostgres:
+    """A throwaway cluster; when ``durable``, restarted with fsync, synchronous commit and full
+    page writes on (the fixture starts it with them off, which suits tests only)."""
+    pg = ThrowawayPostgres().start()
+    if durable:
+        root = pg.root
+        if root is None:
+            raise RuntimeError("the throwaway PostgreSQL did not start")
+        opts = f"-p {pg.port} -k {root / 'sock'} -c listen_addresses=127.0.0.1 {DURABLE}"
+        subprocess.run(pg._cmd(str(pg.bin_dir / "pg_ctl"), "-D", str(pg.data_dir), "-o", opts, "-l",
+                               str(root / "server.log"), "-w", "-t", "60", "restart"), check=True,
+                       capture_output=True)
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres") as conn:
+            got = {k: conn.execute(f"SHOW {k}").fetchone()[0] for k in ("fsync", "synchronous_commit", "full_page_writes")}
+        if set(got.values()) != {"on"}:
+            raise RuntimeError(f"PostgreSQL durability settings not applied: {got}")
+    return pg
+
+
+def _make_batches(store_ids: list[str], per_edge: int, size: int) -> dict[str, list[dict[str, Any]]]:
     start = datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
     out: dict[str, list[dict[str, Any]]] = {}
     for sid in store_ids:
@@ -65,7 +96,7 @@ def _make_batches(store_ids: list[str], per_edge: int) -> dict[str, list[dict[st
             when = start + timedelta(minutes=n)
             sales.append(make_sale(sid, f"k{n % 4}", n // 4 + 1, when=when,
                                    lines=[(f"sku-{(n * 7 + j) % 300}", 1 + j, 100 + j * 37) for j in range(3)]))
-        out[sid] = [batch(sid, sales[i:i + BATCH], batch_id=f"{sid}-{i // BATCH}") for i in range(0, len(sales), BATCH)]
+        out[sid] = [batch(sid, sales[i:i + size], batch_id=f"{sid}-{i // size}") for i in range(0, len(sales), size)]
     return out
 
 
@@ -75,63 +106,140 @@ def _create_stores(db: Database, store_ids: list[str]) -> None:
                                        created_at=datetime.now(timezone.utc)) for sid in store_ids])
 
 
-def ingest_service(url: str, per_edge: int, workers: int) -> tuple[float, int]:
-    """50 edge threads queue their batches; ``workers`` HQ worker threads take them in turn
-    (as a server's worker pool would) and run each through the ingest service."""
-    import queue
+def _prepare_db(url: str, store_ids: list[str]) -> dict[str, str]:
+    """Migrate, create the stores and their edge tokens."""
+    from hq.services import stores as store_svc
 
+    tokens = {}
     with Database(_settings(url)) as db:
         db.migrate()
-        store_ids = [f"e{i:02d}" for i in range(EDGES)]
         _create_stores(db, store_ids)
-        work = _make_batches(store_ids, per_edge)
-        payloads = {sid: [json.dumps(b) for b in bs] for sid, bs in work.items()}
-        errors: list[BaseException] = []
-        accepted = [0]
-        lock = threading.Lock()
-        inbox: queue.Queue[tuple[str, str, threading.Event] | None] = queue.Queue(maxsize=workers * 2)
+        with db.write() as s:
+            for sid in store_ids:
+                tokens[sid], _ = store_svc.rotate_token(s, SECRET, sid, datetime.now(timezone.utc), grace_s=0)
+    return tokens
 
-        def hq_worker() -> None:
-            while (job := inbox.get()) is not None:
-                sid, raw, answered = job
+
+def _service_worker(url: str, threads: int, jobs: Any, answers: Any) -> None:
+    """One HQ worker process: ``threads`` threads parse and ingest raw JSON batches."""
+    from hq.schemas import SyncBatchIn
+    from hq.services import ingest
+
+    with Database(_settings(url, pool=threads)) as db:
+        def loop() -> None:
+            while (job := jobs.get()) is not None:
+                edge, raw = job
                 try:
-                    b = SyncBatchIn.model_validate_json(raw)
-                    for attempt in range(5):
-                        try:
-                            with db.write() as s:
-                                r = ingest.ingest_batch(s, s.get(Store, sid), b, datetime.now(timezone.utc))
-                            break
-                        except Exception:  # noqa: BLE001 - deadlock/locked retry as the endpoint does
-                            if attempt == 4:
-                                raise
-                    with lock:
-                        accepted[0] += r.accepted
-                except BaseException as exc:  # noqa: BLE001
-                    errors.append(exc)
-                finally:
-                    answered.set()
+                    r = ingest.apply_batch(db, SyncBatchIn.model_validate_json(raw), datetime.now(timezone.utc))
+                    answers.put((edge, r.accepted, None))
+                except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                    answers.put((edge, 0, repr(exc)))
 
-        def edge(sid: str) -> None:
-            for raw in payloads[sid]:  # an edge sends its next batch once the last is answered
-                answered = threading.Event()
-                inbox.put((sid, raw, answered))
-                answered.wait()
-
-        pool = [threading.Thread(target=hq_worker) for _ in range(workers)]
-        edges = [threading.Thread(target=edge, args=(sid,)) for sid in store_ids]
-        t0 = time.perf_counter()
-        for t in pool + edges:
+        pool = [threading.Thread(target=loop) for _ in range(threads)]
+        for t in pool:
             t.start()
-        for t in edges:
-            t.join()
-        for _ in pool:
-            inbox.put(None)
         for t in pool:
             t.join()
+
+
+def ingest_service(url: str, per_edge: int, size: int, procs: int, threads: int,
+                   pg: ThrowawayPostgres | None = None) -> tuple[float, int, float, CpuMeter | None]:
+    """The edges (this process) keep one batch each in flight; ``procs`` worker processes answer."""
+    store_ids = [f"e{i:02d}" for i in range(EDGES)]
+    _prepare_db(url, store_ids)
+    payloads = [[json.dumps(b) for b in bs] for bs in _make_batches(store_ids, per_edge, size).values()]
+    ctx = mp.get_context("spawn")
+    jobs, answers = ctx.Queue(), ctx.Queue()
+    workers = [ctx.Process(target=_service_worker, args=(url, threads, jobs, answers)) for _ in range(procs)]
+    for w in workers:
+        w.start()
+    try:
+        # warm up: every worker process imports HQ and connects before the clock starts
+        warm = [f"warm{i}" for i in range(procs * threads)]
+        _prepare_warmup(url, warm, jobs, answers)
+        nxt = [0] * EDGES
+        meter = CpuMeter(pg, [w.pid for w in workers if w.pid]) if pg is not None else None
+        if meter:
+            meter.start()
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for e in range(EDGES):
+            jobs.put((e, payloads[e][0]))
+            nxt[e] = 1
+        accepted, outstanding = 0, EDGES
+        while outstanding:
+            e, n, err = answers.get()
+            if err:
+                raise RuntimeError(f"HQ worker failed: {err}")
+            accepted += n
+            outstanding -= 1
+            if nxt[e] < len(payloads[e]):
+                jobs.put((e, payloads[e][nxt[e]]))
+                nxt[e] += 1
+                outstanding += 1
         elapsed = time.perf_counter() - t0
-        if errors:
-            raise errors[0]
-        return elapsed, accepted[0]
+        client_cpu = time.process_time() - cpu0
+        if meter:
+            meter.stop()
+    finally:
+        for _ in range(procs * threads):
+            jobs.put(None)
+        for w in workers:
+            w.join(60)
+            if w.is_alive():
+                w.terminate()
+    return elapsed, accepted, client_cpu, meter
+
+
+def _prepare_warmup(url: str, store_ids: list[str], jobs: Any, answers: Any) -> None:
+    with Database(_settings(url)) as db:
+        _create_stores(db, store_ids)
+    for i, sid in enumerate(store_ids):
+        jobs.put((i, json.dumps(batch(sid, [make_sale(sid, "k1", 1)], batch_id="warm"))))
+    for _ in store_ids:
+        _, _, err = answers.get()
+        if err:
+            raise RuntimeError(f"HQ worker failed: {err}")
+
+
+class CpuMeter:
+    """CPU seconds used by PostgreSQL's processes and by HQ's worker processes over a run, to
+    show where the time goes (psutil)."""
+
+    def __init__(self, pg: ThrowawayPostgres, hq_pids: list[int]) -> None:
+        import psutil
+
+        self._psutil = psutil
+        pid = int((pg.data_dir / "postmaster.pid").read_text().split()[0])
+        self._pg_root = psutil.Process(pid)
+        self._hq = [psutil.Process(p) for p in hq_pids]
+        self._seen: dict[int, float] = {}
+        self.pg_s = self.hq_s = 0.0
+
+    def _procs(self) -> tuple[list[Any], list[Any]]:
+        pg = [self._pg_root, *self._pg_root.children(recursive=True)]
+        hq = [q for p in self._hq for q in (p, *p.children(recursive=True))]
+        return pg, hq
+
+    def _sample(self) -> tuple[float, float]:
+        out = []
+        for group in self._procs():
+            total = 0.0
+            for p in group:
+                try:
+                    t = p.cpu_times()
+                    self._seen[p.pid] = t.user + t.system
+                except self._psutil.Error:
+                    pass
+            total = sum(self._seen.get(p.pid, 0.0) for p in group)
+            out.append(total)
+        return out[0], out[1]
+
+    def start(self) -> None:
+        self._pg0, self._hq0 = self._sample()
+
+    def stop(self) -> None:
+        pg1, hq1 = self._sample()
+        self.pg_s, self.hq_s = pg1 - self._pg0, hq1 - self._hq0
 
 
 def _free_port() -> int:
@@ -140,25 +248,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def ingest_http(url: str, per_edge: int, workers: int) -> tuple[float, int]:
+def ingest_http(url: str, per_edge: int, size: int, procs: int, threads: int,
+                pg: ThrowawayPostgres | None = None) -> tuple[float, int, float, CpuMeter | None]:
     import httpx
 
-    from hq.services import stores as store_svc
-
-    with Database(_settings(url)) as db:
-        db.migrate()
-        store_ids = [f"e{i:02d}" for i in range(EDGES)]
-        _create_stores(db, store_ids)
-        tokens = {}
-        with db.write() as s:
-            for sid in store_ids:
-                tokens[sid], _ = store_svc.rotate_token(s, SECRET, sid, datetime.now(timezone.utc), grace_s=0)
-    work = _make_batches(store_ids, per_edge)
+    store_ids = [f"e{i:02d}" for i in range(EDGES)]
+    tokens = _prepare_db(url, store_ids)
+    bodies = {sid: [json.dumps(b).encode() for b in bs] for sid, bs in _make_batches(store_ids, per_edge, size).items()}
     port = _free_port()
     env = {**os.environ, "TILLPI_HQ_SECRET_KEY": SECRET, "TILLPI_HQ_ENVIRONMENT": "test",
-           "TILLPI_HQ_POOL_SIZE": str(EDGES)}
+           # each worker keeps a connection per concurrent request (no connect per request)
+           "TILLPI_HQ_POOL_SIZE": str(EDGES // procs + 1)}
     proc = subprocess.Popen([sys.executable, "-m", "hq.cli", "run", "--db", url, "--port", str(port),
-                             "--log-level", "warning"], cwd=REPO, env=env)
+                             "--log-level", "warning", "--workers", str(procs)], cwd=REPO, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(600):
@@ -167,32 +269,43 @@ def ingest_http(url: str, per_edge: int, workers: int) -> tuple[float, int]:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        # warm up every worker process (each has its own pool and its own first request)
+        with httpx.Client(base_url=base, timeout=120) as c:
+            for i in range(procs * 8):
+                sid = store_ids[i % EDGES]
+                c.get("/api/v1/sync/cursor", headers={"Authorization": f"Bearer {tokens[sid]}"}).raise_for_status()
         accepted = [0]
         lock = threading.Lock()
         errors: list[BaseException] = []
 
         def edge(sid: str) -> None:
             try:
-                with httpx.Client(base_url=base, timeout=120,
-                                  headers={"Authorization": f"Bearer {tokens[sid]}"}) as c:
-                    for b in work[sid]:
-                        r = c.post("/api/v1/sync/batches", json=b)
+                with httpx.Client(base_url=base, timeout=120, headers={
+                        "Authorization": f"Bearer {tokens[sid]}", "Content-Type": "application/json"}) as c:
+                    for body in bodies[sid]:
+                        r = c.post("/api/v1/sync/batches", content=body)
                         r.raise_for_status()
                         with lock:
                             accepted[0] += r.json()["accepted"]
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
 
-        threads = [threading.Thread(target=edge, args=(sid,)) for sid in store_ids]
-        t0 = time.perf_counter()
-        for t in threads:
+        threads_ = [threading.Thread(target=edge, args=(sid,)) for sid in store_ids]
+        meter = CpuMeter(pg, [proc.pid]) if pg is not None else None
+        if meter:
+            meter.start()
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        for t in threads_:
             t.start()
-        for t in threads:
+        for t in threads_:
             t.join()
         elapsed = time.perf_counter() - t0
+        client_cpu = time.process_time() - cpu0
+        if meter:
+            meter.stop()
         if errors:
             raise errors[0]
-        return elapsed, accepted[0]
+        return elapsed, accepted[0], client_cpu, meter
     finally:
         proc.terminate()
         proc.wait(30)
@@ -273,41 +386,76 @@ def summary_latency(db: Database, stores: int, rounds: int) -> tuple[float, floa
     return p95(store_ms), statistics.median(store_ms), p95(chain_ms), statistics.median(chain_ms)
 
 
+def _ingest_all(pg: ThrowawayPostgres, tmp: str, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    per_edge = max(args.sales // EDGES, 1)
+    vias = ["service", "http"] if args.via == "both" else [args.via]
+    print(f"ingest: {EDGES} edges x {per_edge} sales in batches of {args.batch}, 3 lines each; "
+          f"{args.procs} HQ worker processes ({args.threads} threads each in service mode); "
+          f"PostgreSQL fsync={'on' if args.durable else 'off'}, synchronous_commit={'on' if args.durable else 'off'}")
+    for via in vias:
+        run = ingest_service if via == "service" else ingest_http
+        for backend in ("pg", "sqlite"):
+            url = pg.create_database(f"bench_{via}") if backend == "pg" else f"sqlite:///{tmp}/bench_{via}.db"
+            elapsed, n, client_cpu, meter = run(url, per_edge, args.batch, args.procs, args.threads, pg)
+            rate = round(n / elapsed)
+            result.setdefault(f"{backend}_sales_per_s_{via}", rate)
+            name = "PostgreSQL" if backend == "pg" else "SQLite    "
+            cpu = f"; CPU s: edges {client_cpu:.1f}"
+            if meter:
+                cpu += (f", HQ {meter.hq_s:.1f} ({meter.hq_s / n * 1e6:.0f} us/sale), "
+                        f"PostgreSQL {meter.pg_s:.1f} ({meter.pg_s / n * 1e6:.0f} us/sale)")
+            print(f"  {via:7s} {name}: {n} sales in {elapsed:.2f} s = {rate:,} sales/s{cpu}")
+    via = "http" if "http" in vias else "service"
+    result["pg_sales_per_s"] = result[f"pg_sales_per_s_{via}"]
+    result["sqlite_sales_per_s"] = result[f"sqlite_sales_per_s_{via}"]
+    result["pg_via"] = via
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sales", type=int, default=30_000, help="sales to ingest per backend (split over 50 edges)")
-    ap.add_argument("--via", choices=["service", "http"], default="service")
+    ap.add_argument("--sales", type=int, default=50_000, help="sales to ingest per run (split over 50 edges)")
+    ap.add_argument("--batch", type=int, default=500, help="sales per batch (an edge sends up to 500)")
+    ap.add_argument("--via", choices=["both", "service", "http"], default="both")
+    ap.add_argument("--procs", type=int, default=3, help="HQ worker processes")
+    ap.add_argument("--threads", type=int, default=2, help="threads per HQ worker process (service mode)")
+    ap.add_argument("--no-durable", dest="durable", action="store_false",
+                    help="PostgreSQL with fsync=off, synchronous_commit=off (as the tests run it)")
     ap.add_argument("--stores", type=int, default=100)
     ap.add_argument("--products-per-day", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=40)
-    ap.add_argument("--workers", type=int, default=4, help="HQ worker threads (service mode)")
+    ap.add_argument("--skip-ingest", action="store_true")
+    ap.add_argument("--skip-summaries", action="store_true")
     args = ap.parse_args(argv)
-    per_edge = max(args.sales // EDGES, 1)
-    run = ingest_service if args.via == "service" else ingest_http
-    result: dict[str, float] = {}
-    with ThrowawayPostgres() as pg, tempfile.TemporaryDirectory(prefix="tillpi-bench-") as tmp:
-        print(f"ingest via {args.via}: {EDGES} edges x {per_edge} sales in batches of {BATCH}, 3 lines each"
-              + (f", {args.workers} HQ worker threads" if args.via == "service" else ", one uvicorn process"))
-        elapsed, n = run(pg.create_database("bench_ingest"), per_edge, args.workers)
-        result["pg_sales_per_s"] = round(n / elapsed)
-        print(f"  PostgreSQL: {n} sales in {elapsed:.2f} s = {n / elapsed:,.0f} sales/s")
-        elapsed, n = run(f"sqlite:///{tmp}/bench.db", per_edge, args.workers)
-        result["sqlite_sales_per_s"] = round(n / elapsed)
-        print(f"  SQLite:     {n} sales in {elapsed:.2f} s = {n / elapsed:,.0f} sales/s")
-
-        print(f"summaries: a year of rollups for {args.stores} stores, {args.products_per_day} products a day")
-        with Database(_settings(pg.create_database("bench_summary"))) as db:
-            db.migrate()
-            t0 = time.perf_counter()
-            rows = generate_year(db, args.stores, args.products_per_day)
-            print(f"  generated {rows:,} rollup rows in {time.perf_counter() - t0:.1f} s")
-            sp95, smed, cp95, cmed = summary_latency(db, args.stores, args.rounds)
-        print(f"  store-month summary: p95 {sp95:.1f} ms, median {smed:.1f} ms   (target p95 <= 50 ms)")
-        print(f"  chain-month summary: p95 {cp95:.1f} ms, median {cmed:.1f} ms   (target p95 <= 300 ms)")
-        result["store_summary_p95_ms"] = round(sp95, 1)
-        result["chain_summary_p95_ms"] = round(cp95, 1)
-    print(f"  PostgreSQL ingest target >= 5,000 sales/s: {'met' if result['pg_sales_per_s'] >= 5000 else 'NOT met'}")
-    print(json.dumps(result))
+    result: dict[str, Any] = {}
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+    pg = start_postgres(args.durable)
+    try:
+        with tempfile.TemporaryDirectory(prefix="tillpi-bench-") as tmp:
+            if not args.skip_ingest:
+                _ingest_all(pg, tmp, args, result)
+            if not args.skip_summaries:
+                print(f"summaries: a year of rollups for {args.stores} stores, {args.products_per_day} products a day")
+                with Database(_settings(pg.create_database("bench_summary"))) as db:
+                    db.migrate()
+                    t0 = time.perf_counter()
+                    rows = generate_year(db, args.stores, args.products_per_day)
+                    print(f"  generated {rows:,} rollup rows in {time.perf_counter() - t0:.1f} s")
+                    sp95, smed, cp95, cmed = summary_latency(db, args.stores, args.rounds)
+                print(f"  store-month summary: p95 {sp95:.1f} ms, median {smed:.1f} ms   (target p95 <= 50 ms)")
+                print(f"  chain-month summary: p95 {cp95:.1f} ms, median {cmed:.1f} ms   (target p95 <= 300 ms)")
+                result["store_summary_p95_ms"] = round(sp95, 1)
+                result["chain_summary_p95_ms"] = round(cp95, 1)
+    finally:
+        pg.stop()
+    if "pg_sales_per_s" in result:
+        print(f"  PostgreSQL ingest target >= 5,000 sales/s ({result['pg_via']}): "
+              f"{'met' if result['pg_sales_per_s'] >= 5000 else 'NOT met'}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    result["pg_fsync"] = "on" if args.durable else "off"
+    result["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    head = ["pg_sales_per_s", "sqlite_sales_per_s", "store_summary_p95_ms", "chain_summary_p95_ms"]
+    print(json.dumps({**{k: result[k] for k in head if k in result},
+                      **{k: v for k, v in result.items() if k not in head}}))
     return 0
 
 
