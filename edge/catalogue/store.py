@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 
 from edge.catalogue.errors import (
     DuplicateProductError,
@@ -25,7 +23,7 @@ from edge.catalogue.errors import (
 )
 from edge.catalogue.migrations import STEPS
 from edge.catalogue.model import Category, Product
-from edge.db import connect
+from edge.db import SqliteComponent
 from edge.schema import migrate_component
 from retail.barcodes import normalize_gtin
 from retail.catalogue import SoldBy, TaxClass
@@ -59,51 +57,21 @@ Change = tuple[int, str, str, str]
 """``(version, entity, key, what)`` of one logged change."""
 
 
-class CatalogueStore:
+def _migrate(conn: sqlite3.Connection) -> None:
+    migrate_component(conn, "catalogue", STEPS)
+
+
+class CatalogueStore(SqliteComponent):
     """Products and categories of one shop, priced in ``currency``."""
+
+    _closed_error = StoreClosedError
+    _closed_message = "the catalogue store is closed"
 
     def __init__(self, path: str | Path, *, clock: Clock, currency: str = "CNY") -> None:
         Money.zero(currency)  # refuses an unknown currency
         self._clock = clock
         self.currency = currency
-        self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = connect(path)
-        try:
-            migrate_component(self._conn, "catalogue", STEPS)
-        except BaseException:
-            self._conn.close()
-            self._conn = None
-            raise
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def __enter__(self) -> CatalogueStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreClosedError("the catalogue store is closed")
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        super().__init__(path, migrations=_migrate)
 
     def _read(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:  # type: ignore[type-arg]
         with self._lock:

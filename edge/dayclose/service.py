@@ -15,16 +15,14 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
-from contextlib import contextmanager
 from datetime import date, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from edge.dayclose.errors import DayCloseClosedError, InvalidDayError
 from edge.dayclose.migrations import STEPS
 from edge.dayclose.report import RefundFacts, SaleFacts, build_report
-from edge.db import connect
+from edge.db import SqliteComponent
 from edge.ledger.migrations import migrate as migrate_ledger
 from edge.refunds.migrations import STEPS as REFUND_STEPS
 from edge.schema import migrate_component
@@ -50,9 +48,19 @@ def _sale_facts(kiosk_id: str, seq: int, body: str) -> SaleFacts:
     )
 
 
-class DayCloseService:
+def _migrate(conn: sqlite3.Connection) -> None:
+    migrate_ledger(conn)
+    ensure_audit_schema(conn)
+    migrate_component(conn, "refunds", REFUND_STEPS)
+    migrate_component(conn, "dayclose", STEPS)
+
+
+class DayCloseService(SqliteComponent):
     """Z reports and day closes over the edge database at ``path`` (context manager;
     idempotent ``close()``; thread-safe)."""
+
+    _closed_error = DayCloseClosedError
+    _closed_message = "the day-close service is closed"
 
     def __init__(self, path: str | Path, *, clock: Clock, store_id: str = "", currency: str = "CNY",
                  shop_timezone: tzinfo = timezone.utc) -> None:
@@ -60,46 +68,7 @@ class DayCloseService:
         self._store_id = store_id
         self._currency = currency
         self._tz = shop_timezone
-        self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = connect(path)
-        try:
-            migrate_ledger(self._conn)
-            ensure_audit_schema(self._conn)
-            migrate_component(self._conn, "refunds", REFUND_STEPS)
-            migrate_component(self._conn, "dayclose", STEPS)
-        except BaseException:
-            self._conn.close()
-            self._conn = None
-            raise
-
-    def __enter__(self) -> DayCloseService:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise DayCloseClosedError("the day-close service is closed")
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        super().__init__(path, migrations=_migrate)
 
     def local_today(self) -> date:
         return self._clock.now().astimezone(self._tz).date()

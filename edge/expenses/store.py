@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from edge.db import connect
+from edge.db import SqliteComponent
 from edge.expenses.errors import ExpensesClosedError, InvalidExpenseError, UnknownExpenseError
 from edge.schema import migrate_component
 from edge.staff.audit import audit, ensure_audit_schema
@@ -95,8 +93,16 @@ def _expense(r: tuple[Any, ...]) -> Expense:
                    datetime.fromisoformat(r[7]), r[8] is not None, r[9])
 
 
-class ExpenseStore:
+def _migrate(conn: sqlite3.Connection) -> None:
+    ensure_audit_schema(conn)
+    migrate_component(conn, "expenses", EXPENSE_STEPS)
+
+
+class ExpenseStore(SqliteComponent):
     """Expenses over the edge database at ``path`` (context manager; idempotent ``close()``)."""
+
+    _closed_error = ExpensesClosedError
+    _closed_message = "the expense store is closed"
 
     def __init__(self, path: str | Path, *, clock: Clock, currency: str = "CNY",
                  shop_timezone: tzinfo = timezone.utc) -> None:
@@ -104,44 +110,7 @@ class ExpenseStore:
         self._clock = clock
         self._tz = shop_timezone
         self.currency = currency
-        self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = connect(path)
-        try:
-            ensure_audit_schema(self._conn)
-            migrate_component(self._conn, "expenses", EXPENSE_STEPS)
-        except BaseException:
-            self._conn.close()
-            self._conn = None
-            raise
-
-    def __enter__(self) -> ExpenseStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise ExpensesClosedError("the expense store is closed")
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        super().__init__(path, migrations=_migrate)
 
     def today(self) -> date:
         return self._clock.now().astimezone(self._tz).date()

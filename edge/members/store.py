@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
-import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from edge.db import connect
+from edge.db import SqliteComponent, connect
 from edge.members.errors import DuplicateMemberError, InvalidMemberError, MemberNotFoundError, MembersError
 from edge.members.model import (
     Member,
@@ -261,60 +260,36 @@ def _language(value: str) -> str:
     return value.lower()[:2]
 
 
-class MemberStore:
+def _migrate(conn: sqlite3.Connection) -> None:
+    ensure_audit_schema(conn)
+    ensure_outbox_schema(conn)
+    migrate_component(conn, "members", MEMBERS_STEPS)
+
+
+class MemberStore(SqliteComponent):
     """Members and their ledgers (context manager; ``close()`` is idempotent; thread-safe)."""
+
+    _closed_error = MembersError
+    _closed_message = "the member store is closed"
 
     def __init__(self, conn: sqlite3.Connection, *, clock: Clock, settings: MemberSettings,
                  owns_connection: bool = False) -> None:
-        self._conn: sqlite3.Connection | None = conn
-        self._owns = owns_connection
         self._clock = clock
         self.settings = settings
         self.program = settings.program
-        self._lock = threading.RLock()
-        ensure_audit_schema(conn)
-        ensure_outbox_schema(conn)
-        migrate_component(conn, "members", MEMBERS_STEPS)
+        super().__init__(conn, migrations=_migrate, owns_connection=owns_connection)
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Clock, settings: MemberSettings) -> MemberStore:
         return cls(connect(path), clock=clock, settings=settings, owns_connection=True)
 
-    def __enter__(self) -> MemberStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None and self._owns:
-                self._conn.close()
-            self._conn = None
-
     # -- plumbing ------------------------------------------------------------------------------
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise MembersError("the member store is closed")
-        return self._conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction (``BEGIN IMMEDIATE``); all or nothing."""
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        return self._write()
 
-    @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._db()
+    def reading(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._reading()
 
     def now(self) -> datetime:
         return self._clock.now()

@@ -25,14 +25,12 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from edge.db import connect
+from edge.db import SqliteComponent
 from edge.promotions.errors import (
     CouponError,
     CouponRejectedError,
@@ -114,62 +112,27 @@ def _code(code: str) -> str:
     return text
 
 
-class PromotionStore:
+def _migrate(conn: sqlite3.Connection) -> None:
+    ensure_audit_schema(conn)
+    migrate_component(conn, "promotions", STEPS)
+
+
+class PromotionStore(SqliteComponent):
     """The shop's promotions and coupons over the edge database at ``path`` (context manager;
     idempotent ``close()``; thread-safe). ``catalogue`` is a
     :class:`~edge.catalogue.store.CatalogueStore` (anything with ``all_products()``,
     ``version()`` and ``currency``) to validate against; ``shop_timezone`` reads coupon
     dates and the preview's time."""
 
+    _closed_error = PromotionsClosedError
+    _closed_message = "the promotion store is closed"
+
     def __init__(self, path: str | Path, *, clock: Clock, catalogue: Any, shop_timezone: tzinfo = timezone.utc) -> None:
         self._clock = clock
         self._catalogue = catalogue
         self._tz = shop_timezone
-        self._lock = threading.RLock()
         self._index_cache: tuple[int, dict[str, CatalogueItem]] | None = None
-        self._conn: sqlite3.Connection | None = connect(path)
-        try:
-            ensure_audit_schema(self._conn)
-            migrate_component(self._conn, "promotions", STEPS)
-        except BaseException:
-            self._conn.close()
-            self._conn = None
-            raise
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def __enter__(self) -> PromotionStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise PromotionsClosedError("the promotion store is closed")
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._db()
+        super().__init__(path, migrations=_migrate)
 
     def _bump(self, db: sqlite3.Connection, entity: str, key: str, what: str, actor: str, at: datetime) -> int:
         version = int(db.execute("SELECT value FROM promotions_meta WHERE key = 'version'").fetchone()[0]) + 1

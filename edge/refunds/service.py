@@ -25,15 +25,13 @@ import json
 import logging
 import re
 import sqlite3
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 from broker.contract import Sale
-from edge.db import connect
+from edge.db import SqliteComponent
 from edge.ledger.migrations import migrate as migrate_ledger
 from edge.refunds.errors import (
     InvalidRefundError,
@@ -171,10 +169,19 @@ class Refund:
         }
 
 
-class RefundService:
+def _migrate(conn: sqlite3.Connection) -> None:
+    migrate_ledger(conn)
+    ensure_audit_schema(conn)
+    migrate_component(conn, "refunds", STEPS)
+
+
+class RefundService(SqliteComponent):
     """Refunds over the edge database at ``path`` (context manager; idempotent ``close()``;
     thread-safe). ``members`` is the shop's member store (points and stored value);
     ``shop_timezone`` decides a refund's business date."""
+
+    _closed_error = RefundsClosedError
+    _closed_message = "the refund service is closed"
 
     def __init__(
         self,
@@ -189,51 +196,7 @@ class RefundService:
         self._members = members
         self._tz = shop_timezone
         self._store_id = store_id
-        self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = connect(path)
-        try:
-            migrate_ledger(self._conn)
-            ensure_audit_schema(self._conn)
-            migrate_component(self._conn, "refunds", STEPS)
-        except BaseException:
-            self._conn.close()
-            self._conn = None
-            raise
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def __enter__(self) -> RefundService:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RefundsClosedError("the refund service is closed")
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._db()
+        super().__init__(path, migrations=_migrate)
 
     # -- finding the sale -------------------------------------------------------------------------
     def _sale_row(self, db: sqlite3.Connection, code: str) -> tuple[Any, ...]:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from edge.db import connect
+from edge.db import SqliteComponent, connect
 from edge.schema import migrate_component
 from edge.staff.audit import AuditEntry, audit, ensure_audit_schema, query_audit
 from edge.staff.errors import (
@@ -185,53 +184,32 @@ def _member(row: tuple[Any, ...]) -> StaffMember:
     )
 
 
-class StaffStore:
+def _migrate(conn: sqlite3.Connection) -> None:
+    ensure_audit_schema(conn)
+    migrate_component(conn, "staff", STAFF_STEPS)
+
+
+class StaffStore(SqliteComponent):
     """Staff accounts and sign-in on the edge database (context manager; idempotent close)."""
 
+    _closed_error = StaffError
+    _closed_message = "the staff store is closed"
+
     def __init__(self, conn: sqlite3.Connection, *, clock: Clock, settings: StaffSettings, owns_connection: bool = False) -> None:
-        self._conn: sqlite3.Connection | None = conn
-        self._owns = owns_connection
         self._clock = clock
         self.settings = settings
         self._hasher = CredentialHasher(settings.hashing)
-        self._lock = threading.RLock()
-        ensure_audit_schema(conn)
-        migrate_component(conn, "staff", STAFF_STEPS)
+        super().__init__(conn, migrations=_migrate, owns_connection=owns_connection)
         self._seed_permissions()
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Clock, settings: StaffSettings) -> StaffStore:
         return cls(connect(path), clock=clock, settings=settings, owns_connection=True)
 
-    def __enter__(self) -> StaffStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None and self._owns:
-                self._conn.close()
-            self._conn = None
-
     # -- plumbing ------------------------------------------------------------------------------
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StaffError("the staff store is closed")
-        return self._conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``); all or nothing."""
+        return self._write()
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:

@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Iterable, Iterator, Literal, Sequence
+from typing import Iterable, Literal, Sequence
 
 from edge.catalogue.store import CatalogueStore
-from edge.db import connect
+from edge.db import SqliteComponent
 from edge.ledger.migrations import migrate as migrate_ledger
 from edge.schema import migrate_component
 from edge.stock.errors import (
@@ -257,9 +255,17 @@ class Transfer:
         return {"id": self.id, "direction": self.direction, "shop": self.shop, "ref": self.ref, "status": self.status, "lines": dict(self.lines), "created_at": self.created_at}
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    migrate_ledger(conn)  # the stock_moves table is the ledger's; a no-op when current
+    migrate_component(conn, "stock", STEPS)
+
+
 # -- the service --------------------------------------------------------------------------------
-class StockService:
+class StockService(SqliteComponent):
     """Stock of one shop, over the edge database at ``path``."""
+
+    _closed_error = StockClosedError
+    _closed_message = "the stock service is closed"
 
     def __init__(
         self,
@@ -278,45 +284,7 @@ class StockService:
         self._tz = shop_timezone
         self.currency = catalogue.currency if catalogue is not None else currency
         self._source = source
-        self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = connect(path)
-        try:
-            migrate_ledger(self._conn)  # the stock_moves table is the ledger's; a no-op when current
-            migrate_component(self._conn, "stock", STEPS)
-        except BaseException:
-            self._conn.close()
-            self._conn = None
-            raise
-
-    # -- lifecycle ------------------------------------------------------------------------------
-    def __enter__(self) -> StockService:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StockClosedError("the stock service is closed")
-        return self._conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        super().__init__(path, migrations=_migrate)
 
     def _read(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:  # type: ignore[type-arg]
         with self._lock:
