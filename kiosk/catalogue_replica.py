@@ -14,18 +14,27 @@ builds a new replica and hands it to the engine). Every lookup is a dict access:
 
 Pinyin initials are computed once per item when the replica is built (``pypinyin``); a search
 scans the precomputed keys only. Pure: no I/O, nothing runs at import.
+
+Memory: ``pypinyin``'s dictionaries take about 55 MB of a kiosk's memory (and slow every full
+garbage collection, as they hold some 200,000 objects), yet they are needed only while a
+replica is built. So this module imports ``pypinyin`` on first use and, once a replica is
+built, lets it go again (:func:`release_pinyin`) — unless something else had imported it
+first, in which case it stays. Names already converted are remembered, so a rebuild after a
+price change does not load it again.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import logging
+import sys
+import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Iterable, Mapping
-
-from pypinyin import Style, lazy_pinyin
 
 from kiosk.errors import KioskError
 from retail.barcodes import VariableMeasureCode
@@ -38,6 +47,8 @@ __all__ = [
     "SearchKeys",
     "pinyin_initials",
     "pinyin_full",
+    "pinyin_loaded",
+    "release_pinyin",
 ]
 
 log = logging.getLogger(__name__)
@@ -56,6 +67,64 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+class _PinyinLoader:
+    """Imports ``pypinyin`` when first needed; :meth:`release` drops it if it was imported here."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._convert: Callable[[str, bool], str] | None = None
+        self._owned = False
+
+    def convert(self, chinese: str, initials: bool) -> str:
+        with self._lock:
+            if self._convert is None:
+                self._owned = "pypinyin" not in sys.modules
+                from pypinyin import Style, lazy_pinyin
+
+                first, normal = Style.FIRST_LETTER, Style.NORMAL
+
+                def convert(text: str, want_initials: bool) -> str:
+                    parts = lazy_pinyin(text, style=first if want_initials else normal, errors="default")
+                    return "".join(_fold(p).replace(" ", "") for p in parts)
+
+                self._convert = convert
+                log.debug("pypinyin loaded")
+            return self._convert(chinese, initials)
+
+    @property
+    def loaded(self) -> bool:
+        return self._convert is not None
+
+    def release(self) -> bool:
+        with self._lock:
+            if self._convert is None:
+                return False
+            self._convert = None
+            if not self._owned:
+                return True  # someone else imported it: the modules stay for them
+            for name in [n for n in sys.modules if n == "pypinyin" or n.startswith("pypinyin.")]:
+                del sys.modules[name]
+            self._owned = False
+        gc.collect()  # the modules' dictionaries sit in reference cycles (functions ↔ globals)
+        log.debug("pypinyin released")
+        return True
+
+
+_PINYIN = _PinyinLoader()
+
+
+def pinyin_loaded() -> bool:
+    """Whether ``pypinyin`` is held by this module right now."""
+    return _PINYIN.loaded
+
+
+def release_pinyin() -> bool:
+    """Let ``pypinyin`` and its dictionaries go (they load again when a new name needs them);
+    the modules are unloaded only if this module imported them. Returns whether it was held
+    (idempotent). A replica does this itself once built."""
+    return _PINYIN.release()
+
+
 # A catalogue replica is rebuilt on every price change; names rarely change, so their pinyin
 # (the costly part: seconds for 50,000 items) is remembered across rebuilds.
 @functools.lru_cache(maxsize=200_000)
@@ -65,15 +134,13 @@ def pinyin_initials(chinese: str) -> str:
     >>> pinyin_initials("苹果")
     'pg'
     """
-    parts = lazy_pinyin(chinese, style=Style.FIRST_LETTER, errors="default")
-    return "".join(_fold(p).replace(" ", "") for p in parts)
+    return _PINYIN.convert(chinese, True) if chinese else ""
 
 
 @functools.lru_cache(maxsize=200_000)
 def pinyin_full(chinese: str) -> str:
     """The full toneless pinyin of ``chinese`` without spaces: 苹果 → ``pingguo``."""
-    parts = lazy_pinyin(chinese, style=Style.NORMAL, errors="default")
-    return "".join(_fold(p).replace(" ", "") for p in parts)
+    return _PINYIN.convert(chinese, False) if chinese else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +155,20 @@ class SearchKeys:
 
 
 class CatalogueReplica:
-    """An immutable in-memory index of the kiosk's catalogue (see the module docstring)."""
+    """An immutable in-memory index of the kiosk's catalogue (see the module docstring).
 
-    def __init__(self, items: Iterable[CatalogueItem], *, version: str = "0") -> None:
+    ``keep_pinyin``: keep ``pypinyin`` loaded after the build (a process that builds many
+    replicas in a row, e.g. a benchmark); by default it is released (see the module docstring).
+    """
+
+    def __init__(self, items: Iterable[CatalogueItem], *, version: str = "0", keep_pinyin: bool = False) -> None:
+        try:
+            self._build(items, version)
+        finally:
+            if not keep_pinyin:
+                release_pinyin()
+
+    def _build(self, items: Iterable[CatalogueItem], version: str) -> None:
         by_sku: dict[str, CatalogueItem] = {}
         by_gtin: dict[str, CatalogueItem] = {}
         by_plu: dict[str, CatalogueItem] = {}

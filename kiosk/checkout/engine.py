@@ -43,6 +43,7 @@ to take it off the scale.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
@@ -359,7 +360,7 @@ class BaggingView:
     expected_g: int | None  # None: any weight is accepted (and learnt)
     tolerance_g: int
     removing: bool  # True when the shopper must take the item off
-    seconds_left: float
+    seconds_left: float  # whole seconds left before an attendant is called, rounded up
 
 
 @dataclass(frozen=True, slots=True)
@@ -1939,7 +1940,9 @@ class CheckoutEngine:
         bagging = None
         if self._expect is not None:
             e = self._expect
-            left = max(0.0, self._settings.bagging_timeout_s - (self._clock.monotonic() - e.started))
+            # whole seconds (rounded up): the snapshot changes once a second while the shopper
+            # bags, not on every tick, so screens are not redrawn for nothing
+            left = float(math.ceil(max(0.0, self._settings.bagging_timeout_s - (self._clock.monotonic() - e.started))))
             bagging = BaggingView(e.line_id, None if e.grams is None else abs(e.grams), e.tolerance_g, e.removing, left)
         approved = [p for p in self._payments.values() if p.status is PaymentOutcome.APPROVED]
         pending = None

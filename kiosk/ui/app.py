@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
@@ -20,8 +20,9 @@ from kivy.uix.screenmanager import FadeTransition, ScreenManager, TransitionBase
 
 from kiosk.ui import widgets as _widgets  # noqa: F401 - registers the widget classes used in .kv
 from kiosk.ui.fonts import FontFiles, prepare_fonts, register_default_font
+from kiosk.ui.memory import HeapReport, settle_heap
 from kiosk.ui.screens import KV_FILES
-from kiosk.ui.screens.base import BoundScreen
+from kiosk.ui.screens.base import BoundScreen, on_ui_thread
 from kiosk.ui.screens.checkout import (
     AgeCheckScreen,
     AttendantScreen,
@@ -80,10 +81,11 @@ SCREEN_CLASSES: dict[ScreenName, type[BoundScreen]] = {
 
 
 class KivyScheduler:
-    """Hands work to Kivy's UI thread: ``call_soon(fn)`` runs ``fn`` before the next frame."""
+    """Hands work to Kivy's UI thread: ``call_soon(fn)`` runs ``fn`` before the next frame is
+    drawn (:func:`~kiosk.ui.screens.base.on_ui_thread`); calls from one thread run in order."""
 
     def call_soon(self, fn: Callable[[], None]) -> None:
-        Clock.schedule_once(lambda _dt: fn(), 0)
+        on_ui_thread(fn)
 
 
 class KioskRoot(FloatLayout):
@@ -108,7 +110,9 @@ class KioskApp(App):
     """The self-checkout app shell. ``view_models`` is the plain-Python state it shows.
 
     ``fonts`` defaults to Noto Sans CJK SC prepared in ``font_cache``; ``transition`` to a
-    short fade (tests pass ``NoTransition()``).
+    short fade (tests pass ``NoTransition()``). ``settle_heap``: once the first frame is
+    drawn, collect, trim and freeze the start-up heap (:mod:`kiosk.ui.memory`), so garbage
+    collection never pauses a scan to walk the widget tree.
     """
 
     title = "tillpi"
@@ -124,12 +128,15 @@ class KioskApp(App):
         runtime: Any = None,
         poll_s: float = 0.1,
         tick_s: float = 0.5,
+        settle_heap: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.view_models = view_models
         self.runtime = runtime  # a kiosk.app_wiring.KioskRuntime, started on_start, closed on_stop
         self._poll_s = poll_s
+        self._settle_heap = settle_heap
+        self.heap_report: HeapReport | None = None
         self._tick_s = tick_s
         self._events: list[Any] = []
         self.theme = theme
@@ -173,15 +180,25 @@ class KioskApp(App):
             self._events.append(Clock.schedule_interval(lambda _dt: self.runtime.tick(), self._tick_s))
         else:
             self._events.append(Clock.schedule_interval(lambda _dt: self.view_models.expire_message(), 0.5))
+        if self._settle_heap:
+            from kivy.core.window import Window
+
+            def after_first_frame(*_args: Any) -> None:
+                Window.unbind(on_flip=after_first_frame)
+                self._events.append(Clock.schedule_once(self._settle, 0))
+
+            Window.bind(on_flip=after_first_frame)
+
+    def _settle(self, _dt: float = 0.0) -> None:
+        self.heap_report = settle_heap()
 
     def screen(self, name: ScreenName | str) -> BoundScreen:
         if self.screen_manager is None:
             raise RuntimeError("the app is not built yet")
         return self.screen_manager.get_screen(ScreenName(name).value)
 
-    @mainthread
     def _view_models_changed(self, names: frozenset[str]) -> None:
-        self._apply_root(names)
+        on_ui_thread(lambda: self._apply_root(names))
 
     def _apply_root(self, names: frozenset[str]) -> None:
         root, manager, vm = self.kiosk_root, self.screen_manager, self.view_models

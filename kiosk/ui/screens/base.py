@@ -5,22 +5,37 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from kivy.clock import mainthread
+from collections.abc import Callable
+
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.viewmodels.observable import Observable, Subscription
 
-__all__ = ["BoundScreen", "bound_screen"]
+__all__ = ["BoundScreen", "bound_screen", "on_ui_thread"]
 
 _PENDING_LOCK = threading.Lock()
+
+
+def on_ui_thread(fn: Callable[[], None]) -> None:
+    """Run ``fn`` on Kivy's UI thread, as early as possible but never nested.
+
+    From the UI thread itself (the engine runs there) it runs *before the next frame is
+    drawn* (``schedule_once(..., -1)``), so a change and everything it sets off — the screen's
+    refresh, the basket's layout, the labels' textures — land in one frame instead of a frame
+    each (each frame costs tens of ms on a software renderer). From any other thread it runs
+    on the next clock tick, like ``@mainthread``.
+    """
+    timeout = -1 if threading.current_thread() is threading.main_thread() else 0
+    Clock.schedule_once(lambda _dt: fn(), timeout)
 
 
 class BoundScreen(Screen):
     """A thin screen: it copies its view-model's texts into Kivy properties the ``.kv`` binds.
 
     The view-model may change on any thread; the copy is always made on the UI thread
-    (``@mainthread``), so no widget is ever touched from elsewhere.
+    (:func:`on_ui_thread`), so no widget is ever touched from elsewhere.
     """
 
     view_model = ObjectProperty(None, allownone=True)
@@ -46,13 +61,12 @@ class BoundScreen(Screen):
             first = not self._pending
             self._pending |= names
         if first:
-            self._refresh_pending()
+            on_ui_thread(self._refresh_pending)
 
     @staticmethod
     def _lock_pending():  # noqa: ANN205
         return _PENDING_LOCK
 
-    @mainthread
     def _refresh_pending(self) -> None:
         """On the UI thread: apply what changed. A screen that is not showing waits until it
         is about to show (``on_pre_enter``): only the visible screen does layout work."""

@@ -77,6 +77,10 @@ class ScanScreen(BoundScreen):
     line_price_text = StringProperty("")
     line_close_text = StringProperty("")
 
+    def __init__(self, **kwargs: Any) -> None:
+        self._rows_shown: tuple[LineRow, ...] | None = None
+        super().__init__(**kwargs)
+
     def refresh(self, names: frozenset[str]) -> None:
         vm: ScanViewModel | None = self.view_model
         if vm is None:
@@ -109,11 +113,15 @@ class ScanScreen(BoundScreen):
         self.line_remove_text, self.line_price_text, self.line_close_text = texts["remove"], texts["price"], texts["close"]
         if names & {"*", "lines", "labels", "selection"}:
             rows = vm.rows
-            self.ids.basket.data = [row_data(row) for row in rows]
+            if rows != self._rows_shown:
+                # only a real change touches the RecycleView: every data change re-lays the
+                # basket out and redraws the window (a frame costs tens of ms on software GL)
+                self._rows_shown = rows
+                self.ids.basket.data = [row_data(row) for row in rows]
             if "last_line" in names or "*" in names:
                 last = vm.last_line_id
                 if rows and last == rows[-1].line_id:
-                    Clock.schedule_once(self._scroll_to_end, 0)
+                    Clock.schedule_once(self._scroll_to_end, -1)  # after the layout, in the same frame
 
     def _scroll_to_end(self, _dt: float) -> None:
         basket = self.ids.basket
