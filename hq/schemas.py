@@ -124,12 +124,31 @@ class SaleItemIn(_Strict):
     body: dict[str, Any]
 
 
+class RefundBodyIn(BaseModel):
+    """An edge's refund (``tillpi.refund/1``) as HQ needs it: what it is against, its day, and
+    the amount given back (line nets, tax included, like a sale's total). Unknown fields are
+    kept (they are part of the body and of its hash) but not read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_: Literal["tillpi.refund/1"] = Field(alias="schema")
+    refund_id: Annotated[str, Field(min_length=1, max_length=64)]
+    store_id: Id | None = None
+    kiosk_id: Id
+    sale_id: Annotated[str, Field(min_length=1, max_length=64)]
+    business_date: date
+    currency: Currency
+    total_minor: NonNegMinor
+    tax_minor: NonNegMinor = 0
+
+
 class EventItemIn(_Strict):
     """Later sync kinds, kept exactly once by ``(store, kind, event_id)`` and counted in
     summaries where they apply (alarms; stock-outs are ``stock_move`` items with
-    ``body.stock_out = true``)."""
+    ``body.stock_out = true``; a ``refund``'s body is a :class:`RefundBodyIn` whose
+    ``total_minor`` comes off the revenue of its business date)."""
 
-    kind: Literal["stock_move", "alarm", "day_close"]
+    kind: Literal["stock_move", "alarm", "day_close", "refund"]
     event_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
     kiosk_id: Id | None = None
     business_date: date | None = None

@@ -1,8 +1,8 @@
 """Pure rules of the HQ sync (no I/O): how an outbox row becomes an HQ sync item, batch ids,
 back-off delays and which scoped price applies.
 
-An outbox row is ``(id, kind, ref, payload)``. Each kind HQ understands has an encoder; a kind
-without one (e.g. ``refund`` until HQ takes refunds) is held on the edge, unsent and
+An outbox row is ``(id, kind, ref, payload)``. Each kind HQ understands (``sale``,
+``day_close``, ``refund``) has an encoder; a kind without one is held on the edge, unsent and
 never blocking the rows behind it.
 """
 
@@ -24,6 +24,7 @@ __all__ = [
     "body_hash",
     "effective_price",
     "encode_day_close",
+    "encode_refund",
     "encode_sale",
     "event_id_for",
 ]
@@ -96,7 +97,21 @@ def encode_day_close(row: OutboxRow) -> dict[str, Any]:
     return item
 
 
-ENCODERS: Mapping[str, Encoder] = {"sale": encode_sale, "day_close": encode_day_close}
+def encode_refund(row: OutboxRow) -> dict[str, Any]:
+    """A ``refund`` row (the refund service's ``tillpi.refund/1`` payload) as HQ's event item,
+    kept once by its ``ref`` (``refund/<refund_id>``), with the refund's kiosk and business day."""
+    body = _json(row)
+    try:
+        kiosk_id, business_date = body["kiosk_id"], body["business_date"]
+    except KeyError as exc:
+        raise ItemEncodingError(f"outbox row {row.id}: refund without {exc.args[0]}") from None
+    if not isinstance(kiosk_id, str) or not isinstance(business_date, str):
+        raise ItemEncodingError(f"outbox row {row.id}: refund kiosk_id and business_date must be text")
+    return {"kind": "refund", "event_id": event_id_for(row), "kiosk_id": kiosk_id, "business_date": business_date,
+            "body_hash": body_hash(body), "body": body}
+
+
+ENCODERS: Mapping[str, Encoder] = {"sale": encode_sale, "day_close": encode_day_close, "refund": encode_refund}
 """The outbox kinds HQ takes, and how each becomes an item."""
 
 

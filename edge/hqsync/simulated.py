@@ -35,7 +35,7 @@ from retail.clock import Clock, SystemClock
 __all__ = ["SimulatedHq", "SimulatedHqClient"]
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-_EVENT_KINDS = ("stock_move", "alarm", "day_close")
+_EVENT_KINDS = ("stock_move", "alarm", "day_close", "refund")
 _PENDING = ("requested", "shipped")
 
 

@@ -9,7 +9,10 @@ A batch is processed inside the caller's transaction (:meth:`hq.db.Database.writ
   or currency is ``rejected`` (with a reason) and the rest of the batch goes on;
 * inserts use ``ON CONFLICT DO NOTHING``, so two deliveries racing each other still keep one;
   rollup rows are upserted in sorted key order, so concurrent batches do not deadlock;
-* per kiosk, the cursor keeps the highest sequence number received; per store, the last batch.
+* per kiosk, the cursor keeps the highest sequence number received; per store, the last batch;
+* the other kinds (stock moves, alarms, day closes, refunds) are kept once the same way, keyed by
+  ``(store_id, kind, event_id)`` in ``sync_events``; a refund's body must read as
+  ``tillpi.refund/1`` in the store's currency, else it is ``rejected``.
 
 Batches may come twice or out of order; the answer for a repeat is all ``duplicate``.
 
@@ -60,6 +63,7 @@ from hq.models import (
 from hq.schemas import (
     EventItemIn,
     ReconciliationRow,
+    RefundBodyIn,
     SaleBodyIn,
     SaleItemIn,
     SyncBatchIn,
@@ -560,6 +564,27 @@ def _upsert_rollups(session: Session, roll: _Rollups) -> None:
         ], ["payments", "amount_minor"])
 
 
+def _check_refund(store: Store, ev: EventItemIn) -> tuple[date | None, str]:
+    """``(business date, reason)`` of a ``refund`` item: its body read as
+    :class:`~hq.schemas.RefundBodyIn` and checked against the store and the item; the reason is
+    empty when it may be kept. Its business date is the body's (the item's, when given, must agree)."""
+    try:
+        refund = RefundBodyIn.model_validate(ev.body)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return None, f"invalid: {where}: {first.get('msg', '')}"[:300]
+    if refund.store_id is not None and refund.store_id != store.store_id:
+        return None, f"wrong_store: refund is for {refund.store_id}"
+    if refund.currency != store.currency:
+        return None, f"wrong_currency: store sells in {store.currency}"
+    if ev.kiosk_id is not None and ev.kiosk_id != refund.kiosk_id:
+        return None, "mismatch: item kiosk_id differs from the body"
+    if ev.business_date is not None and ev.business_date != refund.business_date:
+        return None, "mismatch: item business_date differs from the body"
+    return refund.business_date, ""
+
+
 def _apply_events(session: Session, store: Store, batch_id: str, events: list[tuple[int, EventItemIn]],
                   now: datetime, results: list[SyncItemResult | None], conflicts: list[dict[str, Any]]) -> None:
     if not events:
@@ -574,11 +599,17 @@ def _apply_events(session: Session, store: Store, batch_id: str, events: list[tu
         if _has_nul(canonical_json(ev.body)):
             results[index] = SyncItemResult(**res, status="rejected", reason="invalid: NUL character")
             continue
+        business_date = ev.business_date
+        if ev.kind == "refund":
+            business_date, reason = _check_refund(store, ev)
+            if reason:
+                results[index] = SyncItemResult(**res, status="rejected", reason=reason)
+                continue
         if key not in kept:
             stmt = (
                 _insert(session, SyncEvent).values(
                     store_id=store.store_id, kind=ev.kind, event_id=ev.event_id, kiosk_id=ev.kiosk_id,
-                    business_date=ev.business_date, body_hash=ev.body_hash, body=canonical_json(ev.body),
+                    business_date=business_date, body_hash=ev.body_hash, body=canonical_json(ev.body),
                     batch_id=batch_id, received_at=now)
                 .on_conflict_do_nothing(index_elements=["store_id", "kind", "event_id"])
                 .returning(SyncEvent.id)

@@ -1,6 +1,7 @@
 """Store and chain summaries from the daily rollups, each beside the period before.
 
-Revenue is the sum of sale totals (after savings, tax included); units count pieces, a
+Revenue is the sum of sale totals (after savings, tax included) less the refunds synced for
+the same business days (a ``refund`` item's ``total_minor``); units count pieces, a
 weighed line counting as one; the average basket is revenue / transactions rounded half up.
 Alarms and stock-outs count ``alarm`` items and ``stock_move`` items marked ``stock_out``
 synced by edges; device availability is a placeholder (None) until edges sync it.
@@ -15,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BigInteger, and_, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from hq.errors import InvalidRequestError
@@ -85,7 +87,26 @@ def _sales_by_store(session: Session, stores: Sequence[str] | None, cur: DateRan
             now[row[0]] = [int(v or 0) for v in row[3:3 + n]]
         if row[2]:
             before[row[0]] = [int(v or 0) for v in row[3 + n:3 + 2 * n]]
+    # refunds come off revenue (index 1); a store with refunds but no sales shows negative revenue
+    rc, rp = _in(SyncEvent, cur), _in(SyncEvent, prev)
+    amount = _refund_amount(session)
+    for store_id, got_now, got_prev, minus_now, minus_prev in session.execute(
+        select(SyncEvent.store_id, func.count().filter(rc), func.count().filter(rp),
+               func.sum(amount).filter(rc), func.sum(amount).filter(rp))
+        .where(SyncEvent.kind == "refund", *_both(SyncEvent, stores, cur, prev)).group_by(SyncEvent.store_id)
+    ):
+        if got_now:
+            now.setdefault(store_id, [0] * n)[1] -= int(minus_now or 0)
+        if got_prev:
+            before.setdefault(store_id, [0] * n)[1] -= int(minus_prev or 0)
     return now, before
+
+
+def _refund_amount(session: Session):  # type: ignore[no-untyped-def]
+    """SQL for a refund event's ``total_minor`` (its body is checked JSON: an integer >= 0)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(cast(SyncEvent.body, JSONB)["total_minor"].astext, BigInteger)
+    return cast(func.json_extract(SyncEvent.body, "$.total_minor"), BigInteger)
 
 
 def _rank(rows: list[tuple[str, str, str, int, int, int]],
@@ -279,6 +300,11 @@ def daily_revenue(session: Session, stores: Sequence[str] | None, r: DateRange) 
         select(DailySales.business_date, func.sum(DailySales.revenue_minor))
         .where(*_where(DailySales, stores, r)).group_by(DailySales.business_date)
     ).all())
+    for d, minus in session.execute(
+        select(SyncEvent.business_date, func.sum(_refund_amount(session)))
+        .where(SyncEvent.kind == "refund", *_where(SyncEvent, stores, r)).group_by(SyncEvent.business_date)
+    ):
+        rows[d] = int(rows.get(d, 0) or 0) - int(minus or 0)
     out = []
     for i in range(r.days):
         d = r.start + timedelta(days=i)

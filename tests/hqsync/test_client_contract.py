@@ -185,7 +185,7 @@ def test_a_batch_hq_cannot_read_is_refused_whole(backend: HttpBackend | SimBacke
     sid = _sid()
     client = backend.store(sid)
     with pytest.raises(HqRequestError):
-        client.send_batch({"batch_id": "b-1", "store_id": sid, "items": [{"kind": "refund", "body": {}}]})
+        client.send_batch({"batch_id": "b-1", "store_id": sid, "items": [{"kind": "gift_card", "body": {}}]})
 
 
 def test_a_transfer_is_requested_shipped_and_received_by_the_two_shops(backend: HttpBackend | SimBackend) -> None:

@@ -164,15 +164,15 @@ def test_kinds_hq_does_not_take_are_held_with_one_alarm_and_do_not_block(
         ledger: Ledger, shop: Shop, client: SimulatedHqClient, clock: FakeClock) -> None:
     with ledger.transaction() as db:
         for n in range(2):
-            db.execute("INSERT INTO hq_outbox (kind, ref, payload, created_at) VALUES ('refund', ?, ?, ?)",
-                       (f"refund/{n}", json.dumps({"refund_id": n}).encode(), START.isoformat()))
+            db.execute("INSERT INTO hq_outbox (kind, ref, payload, created_at) VALUES ('gift_card', ?, ?, ?)",
+                       (f"gift_card/{n}", json.dumps({"card_id": n}).encode(), START.isoformat()))
     shop.sell("k1")
     with _sync(ledger, client, clock) as sync:
         report = sync.run_once()
         sync.run_once()
         held = sync.held()
-    assert (report.accepted, held) == (1, {"refund": 2})
-    assert [(a.kind, a.key) for a in ledger.alarm_events()] == [("hq_unsupported", "refund")]
+    assert (report.accepted, held) == (1, {"gift_card": 2})
+    assert [(a.kind, a.key) for a in ledger.alarm_events()] == [("hq_unsupported", "gift_card")]
 
 
 def test_a_batch_hq_refuses_whole_is_split_until_the_culprit_is_found(
