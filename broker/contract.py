@@ -27,6 +27,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -40,6 +41,7 @@ __all__ = [
     "LightName",
     "AlarmMessage",
     "Approval",
+    "help_event_detail",
     "CatalogueManifest",
     "CataloguePromotions",
     "Command",
@@ -673,3 +675,35 @@ def decode(kind: str | type[M], payload: bytes, *, max_bytes: int = MAX_PAYLOAD_
 def command_expiry(issued_at: datetime, seconds: int = 300) -> datetime:
     """Default expiry of a command: five minutes after it was issued."""
     return issued_at + timedelta(seconds=seconds)
+
+
+def help_event_detail(request_id: str, reason: str, *, role: str = "attendant", note: str = "",
+                      lines: int | None = None, total_minor: int | None = None, currency: str = "",
+                      items: Sequence[tuple[str, int]] = (), limit: int = 500) -> str:
+    """The compact JSON ``detail`` of a kiosk's help / age-check / intervention event:
+    ``r`` request id, ``why`` reason, ``role``, ``note``, ``n`` basket lines, ``t`` total in
+    minor units, ``c`` currency, ``i`` ``[name, qty]`` items. Trimmed to ``limit`` characters by
+    dropping items, then shortening the note; :class:`ContractError` if even that cannot fit."""
+    data: dict[str, Any] = {"r": request_id, "why": reason, "role": role}
+    if note:
+        data["note"] = note[:120]
+    if lines is not None:
+        data["n"] = lines
+    if total_minor is not None:
+        data["t"] = total_minor
+        data["c"] = currency
+    kept = [[str(n)[:40], int(q)] for n, q in items]
+    while True:
+        if kept:
+            data["i"] = kept
+        else:
+            data.pop("i", None)
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        if len(text) <= limit:
+            return text
+        if kept:
+            kept = kept[:-1]
+        elif data.get("note"):
+            data["note"] = data["note"][: max(0, len(data["note"]) - (len(text) - limit) - 1)]
+        else:
+            raise ContractError("oversize", "help detail does not fit even without items and note")

@@ -38,7 +38,6 @@ Nothing runs at import.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -60,6 +59,7 @@ from broker.contract import (
     Health,
     decode,
     edge_state_topic,
+    help_event_detail,
     kiosk_topic,
 )
 from broker.endpoint import MqttEndpoint
@@ -144,46 +144,6 @@ def decode_staff_command(payload: bytes) -> StaffCommand:
 # ============================================================================================
 # Help events
 # ============================================================================================
-
-
-def help_event_detail(
-    request_id: str,
-    reason: str,
-    *,
-    role: str = "attendant",
-    note: str = "",
-    lines: int | None = None,
-    total_minor: int | None = None,
-    currency: str = "",
-    items: Sequence[tuple[str, int]] = (),
-    limit: int = 500,
-) -> str:
-    """The compact JSON ``detail`` of a help event (``r`` request id, ``why`` reason, ``role``,
-    ``note``, ``n`` lines, ``t`` total minor units, ``c`` currency, ``i`` ``[name, qty]`` items),
-    trimmed to ``limit`` characters by dropping items, then shortening the note."""
-    data: dict[str, Any] = {"r": request_id, "why": reason, "role": role}
-    if note:
-        data["note"] = note[:120]
-    if lines is not None:
-        data["n"] = lines
-    if total_minor is not None:
-        data["t"] = total_minor
-        data["c"] = currency
-    kept = [[str(n)[:40], int(q)] for n, q in items]
-    while True:
-        if kept:
-            data["i"] = kept
-        else:
-            data.pop("i", None)
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        if len(text) <= limit:
-            return text
-        if kept:
-            kept = kept[:-1]
-        elif data.get("note"):
-            data["note"] = data["note"][: max(0, len(data["note"]) - (len(text) - limit) - 1)]
-        else:
-            return text[:limit]
 
 
 _OPEN_KIND = {AttendantReason.HELP: "help_requested", AttendantReason.AGE_RESTRICTED: "age_check_requested"}

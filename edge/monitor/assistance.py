@@ -24,10 +24,12 @@ accepted too: it becomes the note of a request without an id. A contract field
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from broker.contract import help_event_detail
 
 __all__ = ["APPROVAL_PERMISSIONS", "AssistanceBoard", "AssistanceRequest", "OPENING_KINDS", "CLOSING_KINDS",
            "help_detail", "parse_help_detail"]
@@ -108,34 +110,7 @@ class AssistanceRequest:
         }
 
 
-def help_detail(request_id: str, reason: str, *, role: str = "attendant", note: str = "",
-                lines: int | None = None, total_minor: int | None = None, currency: str = "",
-                items: Sequence[tuple[str, int]] = (), limit: int = 500) -> str:
-    """The ``detail`` JSON a kiosk puts in its help event (fits ``limit`` characters by
-    dropping items, then shortening the note)."""
-    data: dict[str, Any] = {"r": request_id, "why": reason, "role": role}
-    if note:
-        data["note"] = note[:120]
-    if lines is not None:
-        data["n"] = lines
-    if total_minor is not None:
-        data["t"] = total_minor
-        data["c"] = currency
-    kept = [[str(n)[:40], int(q)] for n, q in items]
-    while True:
-        if kept:
-            data["i"] = kept
-        else:
-            data.pop("i", None)
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        if len(text) <= limit:
-            return text
-        if kept:
-            kept = kept[:-1]
-        elif data.get("note"):
-            data["note"] = data["note"][: max(0, len(data["note"]) - (len(text) - limit) - 1)]
-        else:
-            raise ValueError("help detail does not fit even without items and note")
+help_detail = help_event_detail  # the contract builds the kiosk's help-event detail
 
 
 def _int(value: object) -> int | None:
