@@ -7,6 +7,8 @@
     calibrate {produce,bag} zero [--profile PATH]         empty platter: set the zero
     calibrate {produce,bag} span GRAMS [--profile PATH]   known mass on it: set the span
     scanner decode IMAGE...                               decode still images (JSON lines)
+    pair [--print] [--no-window] [--fullscreen] [--data-dir D] [--profile PATH]
+                                                          show (and print) the pairing code
     run [--headless | --fullscreen] [--shopper-sim [--shopper-pace S] [--shopper-seed N]]
         [--env-file kiosk.env] [--data-dir D] [--profile PATH]
                                                           run the kiosk until SIGTERM/SIGINT
@@ -89,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     scan_sub = scan.add_subparsers(dest="action", required=True, metavar="ACTION")
     dec = scan_sub.add_parser("decode", help="decode still images, one JSON line per image")
     dec.add_argument("images", nargs="+", metavar="IMAGE")
+
+    pair = sub.add_parser("pair", help="show the pairing code and QR (from pairing.json) until the window closes")
+    pair.add_argument("--print", action="store_true", help="also print the pairing slip on the receipt printer")
+    pair.add_argument("--no-window", action="store_true", help="do not open the window (with --print: print only)")
+    pair.add_argument("--fullscreen", action="store_true", help="open the window fullscreen")
+    pair.add_argument("--language", default="en", help="the screen's first language (en or zh_CN)")
+    _location_arguments(pair)
 
     run = sub.add_parser("run", help="run the kiosk (window or headless) until SIGTERM/SIGINT")
     mode = run.add_mutually_exclusive_group()
@@ -317,6 +326,52 @@ def _run(args: argparse.Namespace, io: _Io, *, pin_factory: Any, clock: Clock | 
     return 0
 
 
+# -- pair ----------------------------------------------------------------------------------------
+
+
+def _pair(args: argparse.Namespace, io: _Io, *, clock: Clock | None) -> int:
+    from kiosk.settings import open_profile
+    from kiosk.viewmodels.pairing import PairingFileError, load_pairing_file
+
+    with open_profile(profile_path=args.profile, data_dir=args.data_dir) as (settings, profile):
+        try:
+            info = load_pairing_file(settings.data_dir)
+        except PairingFileError as exc:
+            return io.fail(str(exc), 2)
+        io.say(f"kiosk {info.kiosk_id}, store {info.store_id}, lane {info.lane}: pairing code {info.code} "
+               f"(valid until {info.expires_at.isoformat(timespec='minutes')})")
+        if args.print:
+            from kiosk.devices.printer.simulated import SimulatedReceiptPrinter
+            from tillpi_ops.pairing import PairingCode, print_pairing_slip
+
+            code = PairingCode(info.store_id, info.kiosk_id, info.lane, info.code, info.expires_at, info.payload)
+            if settings.hardware.printer == "simulated":
+                sent = print_pairing_slip(SimulatedReceiptPrinter(clock=clock), code)
+                io.say(f"pairing slip sent to the simulated printer ({len(sent)} bytes)")
+            else:
+                from kiosk.devices.printer.settings import build_escpos
+
+                connection = build_escpos(profile.printer_settings())
+                try:
+                    sent = print_pairing_slip(connection, code)
+                finally:
+                    connection.close()
+                io.say(f"pairing slip printed ({len(sent)} bytes)")
+    if args.no_window:
+        return 0
+    from kiosk.ui.env import DisplaySettings, prepare_kivy
+    from kiosk.viewmodels.i18n import I18n
+    from kiosk.viewmodels.pairing import PairingViewModel
+    from retail.clock import SystemClock
+
+    prepare_kivy(DisplaySettings(fullscreen=args.fullscreen, show_cursor=not args.fullscreen))
+    from kiosk.ui.screens.pairing import PairingApp
+
+    with PairingViewModel(I18n(args.language), info, clock=clock or SystemClock()) as view_model:
+        PairingApp(view_model).run()
+    return 0
+
+
 # -- entry point ---------------------------------------------------------------------------------
 
 
@@ -356,6 +411,8 @@ def main(
 
             decode_paths(args.images, io.out)
             return 0
+        if args.command == "pair":
+            return _pair(args, io, clock=clock)
         if args.command == "run":
             return _run(args, io, pin_factory=pin_factory, clock=clock, **build_options)
     except (KioskSettingsError, DeviceConfigError) as exc:

@@ -201,4 +201,11 @@ CHECKOUT_MESSAGES: dict[str, tuple[str, str]] = {
     "role.supervisor": ("supervisor", "主管"),
     "role.manager": ("manager", "经理"),
     "role.owner": ("owner", "店主"),
+    # pairing (a new kiosk shows its code for staff to confirm at the edge)
+    "pairing.title": ("Pair this kiosk", "配对此设备"),
+    "pairing.lane": ("Store {store} · {kiosk} · Lane {lane}", "门店 {store} · {kiosk} · {lane} 号通道"),
+    "pairing.hint": ("Staff: enter this code or scan the QR at the store server",
+                     "店员：请在门店服务器输入此配对码或扫描二维码"),
+    "pairing.expires": ("Code valid until {time}", "配对码有效期至 {time}"),
+    "pairing.expired": ("This code has expired; ask for a new one", "配对码已过期，请重新获取"),
 }

@@ -216,6 +216,36 @@ def scenario_glyphs(ui: Any, vm: Any) -> Iterator[Any]:
 
 SCENARIOS = {"welcome": scenario_welcome, "checkout": scenario_checkout, "glyphs": scenario_glyphs}
 
+# the pairing screen of a newly provisioned kiosk, in its own app (kiosk.ui.screens.pairing)
+PAIRING_DATA = {
+    "store_id": "s1", "kiosk_id": "kiosk-05", "lane": 5, "code": "K7QM-4XTD",
+    "payload": "tillpi://pair?v=1&s=s1&k=kiosk-05&l=5&c=K7QM4XTD",
+    "expires_at": "2026-03-01T09:10:00+00:00",
+}
+PAIRING_IDS = ("lane", "code", "expiry", "hint", "language_toggle")
+
+
+def scenario_pairing(ui: Any, vm: Any, clock: Any) -> Iterator[Any]:
+    yield from ui.settle(3)
+    ui.result["pairing_en"] = _texts(ui, "pairing", PAIRING_IDS)
+    ui.result["pairing_en"]["title"] = ui.text("pairing.top.title")
+    ui.result["payload_en"] = ui.widget("pairing.qr").payload
+    ui.result["code_font_size"] = ui.widget("pairing.code").font_size
+    ui.result["qr_geometry"] = ui.geometry("pairing.qr")
+    ui.result["window"] = list(ui.app.root.size)
+    yield from ui.screenshot("pairing_en")
+    yield from ui.tap("pairing.language_toggle")
+    yield ui.wait_for(lambda: ui.text("pairing.code") and ui.text("pairing.hint") != ui.result["pairing_en"]["hint"], "Chinese")
+    yield from ui.settle(2)
+    ui.result["pairing_zh"] = _texts(ui, "pairing", PAIRING_IDS)
+    yield from ui.screenshot("pairing_zh")
+    clock.advance(seconds=601)
+    vm.tick()
+    yield ui.wait_for(lambda: ui.widget("pairing.qr").payload == "", "expired")
+    yield from ui.settle(2)
+    ui.result["pairing_expired_zh"] = _texts(ui, "pairing", PAIRING_IDS)
+    yield from ui.screenshot("pairing_expired_zh")
+
 # scenarios against the real checkout engine, simulated devices and payment providers
 ENGINE_SCENARIOS = {
     "purchases_en": ("purchases", "en"),
@@ -227,7 +257,7 @@ ENGINE_SCENARIOS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("scenario", choices=sorted(SCENARIOS) + sorted(ENGINE_SCENARIOS))
+    parser.add_argument("scenario", choices=sorted(SCENARIOS) + sorted(ENGINE_SCENARIOS) + ["pairing"])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--font-cache", type=Path, default=None)
     parser.add_argument("--kivy-home", type=Path, default=None)
@@ -247,7 +277,20 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui.testing import UiDriver
     from kiosk.viewmodels.demo import demo_kiosk_view_model
 
-    if args.scenario in ENGINE_SCENARIOS:
+    if args.scenario == "pairing":
+        from datetime import datetime, timezone
+
+        from kiosk.ui.screens.pairing import PairingApp
+        from kiosk.viewmodels.i18n import I18n
+        from kiosk.viewmodels.pairing import PairingViewModel
+        from retail.clock import FakeClock
+
+        clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc))
+        vm = PairingViewModel(I18n("en"), PAIRING_DATA, clock=clock)
+        app = PairingApp(vm, font_cache=settings.resolved_font_cache())
+        driver = UiDriver(app, args.out, process_start=PROCESS_START)
+        driver.start(lambda ui: scenario_pairing(ui, vm, clock))
+    elif args.scenario in ENGINE_SCENARIOS:
         from kiosk.app_wiring import DEMO_GTINS, build_simulated_runtime
         from kiosk.ui.app import KivyScheduler
         from retail.clock import FakeClock
