@@ -37,6 +37,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Seque
 
 import paho.mqtt.client as mqtt
 
+from broker.paho_client import disconnect_and_stop
 from broker.contract import (
     CatalogueManifest,
     CataloguePromotions,
@@ -838,11 +839,7 @@ class MqttCatalogueSync:
         self._queue.put(None)
         if self._worker is not None:
             self._worker.join(timeout=10)
-        try:
-            self._client.disconnect()
-        except (RuntimeError, ValueError, OSError):
-            log.debug("catalogue sync disconnect failed", exc_info=True)
-        self._client.loop_stop()
+        disconnect_and_stop(self._client, "catalogue sync")
 
     @property
     def connected(self) -> bool:

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from broker.paho_client import disconnect_and_stop
 from broker.contract import (
     Command,
     ContractError,
@@ -462,11 +463,7 @@ class MqttKioskControl:
         if self._closed:
             return
         self._closed = True
-        try:
-            self._client.disconnect()
-        except (RuntimeError, ValueError, OSError):
-            log.debug("control link disconnect failed", exc_info=True)
-        self._client.loop_stop()
+        disconnect_and_stop(self._client, "control link")
 
     def __enter__(self) -> MqttKioskControl:
         return self.start()

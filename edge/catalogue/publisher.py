@@ -35,6 +35,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from broker.paho_client import disconnect_and_stop
 from broker.contract import (
     CatalogueManifest,
     CataloguePromotions,
@@ -298,11 +299,7 @@ class MqttCatalogueBus:
         if self._closed:
             return
         self._closed = True
-        try:
-            self._client.disconnect()
-        except (RuntimeError, ValueError, OSError):
-            log.debug("catalogue bus disconnect failed", exc_info=True)
-        self._client.loop_stop()
+        disconnect_and_stop(self._client, "catalogue bus")
 
     def __enter__(self) -> MqttCatalogueBus:
         return self

@@ -23,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from broker.paho_client import disconnect_and_stop
 from broker.contract import alarm_topic, kiosk_filter
 from broker.endpoint import MqttEndpoint
 from edge.errors import EdgeError
@@ -120,11 +121,7 @@ class MqttMonitor:
         self._queue.put(None)
         if self._worker is not None:
             self._worker.join(timeout=10)
-        try:
-            self._client.disconnect()
-        except (RuntimeError, ValueError, OSError):
-            log.debug("monitor disconnect failed", exc_info=True)
-        self._client.loop_stop()
+        disconnect_and_stop(self._client, "store monitor")
 
     @property
     def connected(self) -> bool:

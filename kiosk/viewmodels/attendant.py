@@ -107,10 +107,6 @@ class AttendantViewModel(ScreenViewModel):
     def refuse_text(self) -> str:
         return self.t("attendant.refuse")
 
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
-
     # actions
     def key(self, key: str) -> None:
         if self._pin.press(key):

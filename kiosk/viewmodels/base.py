@@ -126,6 +126,11 @@ class ScreenViewModel(Observable):
     def zh(self) -> bool:
         return self._i18n.language is Language.ZH_CN
 
+    @property
+    def help_text(self) -> str:
+        """Every screen has a help button with the same label."""
+        return self.t("common.help")
+
     def t(self, key: str, /, **params: object) -> str:
         return self._i18n.t(key, **params)
 

@@ -57,10 +57,6 @@ class ReceiptViewModel(ScreenViewModel):
     def none_text(self) -> str:
         return self.t("receipt.none")
 
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
-
     def choose(self, choice: str) -> None:
         from kiosk.checkout.model import ChooseReceipt, ReceiptChoice
 
@@ -106,10 +102,6 @@ class ThankYouViewModel(ScreenViewModel):
     def new_text(self) -> str:
         return self.t("thanks.new")
 
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
-
     def finish(self) -> None:
         from kiosk.checkout.model import Start
 
@@ -139,10 +131,6 @@ class SuspendedViewModel(ScreenViewModel):
     @property
     def done_text(self) -> str:
         return self.t("common.done")
-
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
 
     def set_item_count(self, count: int) -> None:
         self.item_count = int(count)

@@ -161,10 +161,6 @@ class LookupViewModel(ScreenViewModel):
     def back_text(self) -> str:
         return self.t("common.back")
 
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
-
     # -- actions ----------------------------------------------------------------------------
     def choose_category(self, code: str) -> None:
         self._category = code

@@ -101,10 +101,6 @@ class MemberViewModel(ScreenViewModel):
     def done_text(self) -> str:
         return self.t("common.done")
 
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
-
     def key(self, key: str) -> None:
         if self._phone.press(key):
             self._changed({"phone"})
@@ -170,10 +166,6 @@ class CouponViewModel(ScreenViewModel):
     @property
     def done_text(self) -> str:
         return self.t("common.done")
-
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
 
     def key(self, key: str) -> None:
         if key == " ":

@@ -179,10 +179,6 @@ class PayViewModel(ScreenViewModel):
     def tenders_enabled(self) -> bool:
         return not self.busy and self.due.minor > 0
 
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
-
     # -- actions ----------------------------------------------------------------------------
     def pay_card(self) -> None:
         from kiosk.checkout.model import PayByCard
@@ -264,10 +260,6 @@ class QrPayViewModel(ScreenViewModel):
     @property
     def cancel_text(self) -> str:
         return self.t("pay.cancel_payment")
-
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
 
     def cancel(self) -> None:
         from kiosk.checkout.model import CancelPayment

@@ -87,10 +87,6 @@ class WeighingViewModel(ScreenViewModel):
     def back_text(self) -> str:
         return self.t("common.back")
 
-    @property
-    def help_text(self) -> str:
-        return self.t("common.help")
-
     # actions
     def tare(self) -> None:
         from kiosk.checkout.model import TareProduceScale
