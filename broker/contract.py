@@ -6,7 +6,7 @@ Topics (``<store>`` and ``<kiosk>`` are ids: letters, digits, ``-``, ``_``, ``.`
     tillpi/<store>/kiosk/<kiosk>/sale       kiosk -> edge   Sale, QoS 1
     tillpi/<store>/kiosk/<kiosk>/health     kiosk -> edge   Health, retained, expires
     tillpi/<store>/kiosk/<kiosk>/event      kiosk -> edge   DeviceEvent
-    tillpi/<store>/kiosk/<kiosk>/ack        edge -> kiosk   SaleAck, QoS 1
+    tillpi/<store>/kiosk/<kiosk>/ack        edge -> kiosk   SaleAcks (a batch of SaleAck), QoS 1
     tillpi/<store>/kiosk/<kiosk>/cmd        edge -> kiosk   Command, QoS 1
     tillpi/<store>/edge/state               edge -> all     EdgeState, retained, will "offline"
     tillpi/<store>/alarm/<key...>           edge -> staff
@@ -36,6 +36,7 @@ from broker.errors import BrokerError
 
 __all__ = [
     "MAX_LINES",
+    "MAX_ACKS_PER_MESSAGE",
     "MAX_PAYLOAD_BYTES",
     "ROOT",
     "LightName",
@@ -56,6 +57,7 @@ __all__ = [
     "Payment",
     "Sale",
     "SaleAck",
+    "SaleAcks",
     "SaleDraft",
     "SaleLine",
     "SaleTotals",
@@ -70,6 +72,7 @@ __all__ = [
     "catalogue_snapshot_topic",
     "catalogue_topic",
     "decode",
+    "decode_acks",
     "edge_state_topic",
     "encode",
     "health_expiry_s",
@@ -85,6 +88,7 @@ MAX_LINES = 500
 MAX_PAYMENTS = 10
 MAX_APPROVALS = 50
 MAX_SAVINGS_PER_LINE = 20
+MAX_ACKS_PER_MESSAGE = 500  # about 70 kB of acks: well inside MAX_PAYLOAD_BYTES
 MAX_DEVICES = 64
 MAX_MINOR = 10**12  # a sale of ten billion yuan is a bug, not a sale
 
@@ -463,6 +467,37 @@ class SaleAck(_Model):
     reason: Text = ""
 
 
+class SaleAcks(_Model):
+    """The edge's answers for several sales of one kiosk, sent once its ledger committed them:
+    one message per kiosk per committed batch, in the order the sales arrived. A kiosk with a
+    backlog gets dozens of acks in one message, so it handles (and the broker routes) one
+    message where it would otherwise handle dozens."""
+
+    schema_: Literal["tillpi.sale-acks/1"] = Field("tillpi.sale-acks/1", alias="schema")
+    kiosk_id: Id
+    acks: Annotated[list[SaleAck], Field(min_length=1, max_length=MAX_ACKS_PER_MESSAGE)]
+
+    @model_validator(mode="after")
+    def _one_kiosk(self) -> SaleAcks:
+        for ack in self.acks:
+            if ack.kiosk_id != self.kiosk_id:
+                raise ValueError(f"ack for kiosk {ack.kiosk_id!r} in a batch for {self.kiosk_id!r}")
+        return self
+
+    @classmethod
+    def batches(cls, acks: Sequence[SaleAck]) -> list[SaleAcks]:
+        """``acks`` (in order) as messages, one kiosk each, at most ``MAX_ACKS_PER_MESSAGE``
+        acks per message; a kiosk's messages keep the order of its acks."""
+        by_kiosk: dict[str, list[SaleAck]] = {}
+        for ack in acks:
+            by_kiosk.setdefault(ack.kiosk_id, []).append(ack)
+        return [
+            cls(kiosk_id=kiosk, acks=mine[i:i + MAX_ACKS_PER_MESSAGE])
+            for kiosk, mine in by_kiosk.items()
+            for i in range(0, len(mine), MAX_ACKS_PER_MESSAGE)
+        ]
+
+
 class KioskState(_Model):
     """Retained presence. ``session`` rises on every connect; a ``lost`` will whose session
     is lower than the last ``online`` one seen is stale and ignored."""
@@ -611,12 +646,13 @@ class CataloguePromotions(_Model):
     at: datetime
 
 
-Message = Union[Sale, SaleAck, KioskState, EdgeState, Health, DeviceEvent, Command, CatalogueManifest, CataloguePromotions]
+Message = Union[Sale, SaleAck, SaleAcks, KioskState, EdgeState, Health, DeviceEvent, Command, CatalogueManifest, CataloguePromotions]
 M = TypeVar("M", bound=BaseModel)
 
 KINDS: dict[str, type[BaseModel]] = {
     "sale": Sale,
-    "ack": SaleAck,
+    "ack": SaleAcks,
+    "sale_ack": SaleAck,  # one ack alone: what an edge before ``SaleAcks`` sent on ``ack``
     "state": KioskState,
     "edge_state": EdgeState,
     "health": Health,
@@ -670,6 +706,17 @@ def decode(kind: str | type[M], payload: bytes, *, max_bytes: int = MAX_PAYLOAD_
     message = str(first.get("msg", failure))[:300]
     reason = "hash_mismatch" if "body_hash does not match" in message else "invalid"
     raise ContractError(reason, f"{where}: {message}" if where else message) from None
+
+
+def decode_acks(payload: bytes) -> list[SaleAck]:
+    """The acks in a message on a kiosk's ``ack`` topic: a :class:`SaleAcks` batch, or the single
+    :class:`SaleAck` an edge of an earlier version sends (kiosks may be upgraded first)."""
+    try:
+        return list(decode(SaleAcks, payload).acks)
+    except ContractError as exc:
+        if exc.reason != "wrong_schema":
+            raise
+    return [decode(SaleAck, payload)]
 
 
 def command_expiry(issued_at: datetime, seconds: int = 300) -> datetime:

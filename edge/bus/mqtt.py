@@ -7,6 +7,12 @@ the commit leaves the messages unacknowledged at the broker and unacknowledged a
 they come again. The session is persistent, so the broker queues sales while the application
 is down (up to its per-client limit; beyond it the kiosks' outboxes replay).
 
+One thread does everything: it drives paho's network calls itself (``loop_read``,
+``loop_write``, ``loop_misc``, ``reconnect``; paho's own thread is not started), reads what the
+socket holds, decides it in one ledger transaction, sends the answers, and reads again. With
+the network in a second thread the two took turns at the interpreter lock, handing it over on
+every socket call and every SQLite statement, and the edge spent about half its time waiting.
+
 ``EdgeState`` is published retained: ``online`` with a rising session on every connect, and
 ``offline`` as the will and on a clean close.
 """
@@ -14,7 +20,7 @@ is down (up to its per-client limit; beyond it the kiosks' outboxes replay).
 from __future__ import annotations
 
 import logging
-import queue
+import select
 import socket
 import threading
 from typing import Any
@@ -36,6 +42,12 @@ __all__ = ["EdgeBusError", "EdgeMqttIngest"]
 log = logging.getLogger(__name__)
 
 
+def _pending(sock: Any) -> int:
+    """Bytes a TLS socket has already decrypted (select() cannot see them)."""
+    pending = getattr(sock, "pending", None)
+    return pending() if pending is not None else 0
+
+
 def _no_delay(client: mqtt.Client, userdata: object, sock: Any) -> None:
     """Send small packets at once (no Nagle): acks are a few hundred bytes."""
     try:
@@ -54,15 +66,13 @@ class EdgeBusError(EdgeError, ConnectionError):
 
 class EdgeMqttIngest:
     """Consumes ``tillpi/<store>/kiosk/+/sale`` into the ledger (context manager; idempotent
-    ``close()``). Group commit: the worker takes every sale already received (up to
-    ``batch_max``) into one ledger transaction, one fsync, then publishes their acks and
-    releases their PUBACKs. ``receive_maximum`` (MQTT 5) is how many unacknowledged sales the
-    broker may push to the edge at once; the edge is the one subscriber taking every kiosk's
-    sales, so it is generous (at 100 the broker waited on each batch's PUBACKs and the
-    measured burst throughput was about a third lower). ``batch_max`` matches it: when the disk
-    is slow to sync, everything that arrived meanwhile goes into the next single commit.
-    ``max_inflight`` bounds the app acks awaiting the broker's PUBACK (the broker's Receive
-    Maximum)."""
+    ``close()``). Group commit: every sale the socket already holds (up to ``batch_max``) goes
+    into one ledger transaction, one fsync; then their acks are published and their PUBACKs
+    released. ``receive_maximum`` (MQTT 5) is how many unacknowledged sales the broker may
+    push to the edge at once; the edge is the one subscriber taking every kiosk's sales, so it
+    is generous (at 100 the broker waited on each batch's PUBACKs and the measured burst
+    throughput was about a third lower). ``max_inflight`` bounds the app acks awaiting the
+    broker's PUBACK (the broker's Receive Maximum)."""
 
     def __init__(
         self,
@@ -88,13 +98,14 @@ class EdgeMqttIngest:
         self._batch_max = batch_max
         self._state_topic = edge_state_topic(store_id)
         self._sales_filter = kiosk_filter(store_id, "sale")
-        self._queue: queue.SimpleQueue[mqtt.MQTTMessage | None] = queue.SimpleQueue()
+        self._received: list[mqtt.MQTTMessage] = []  # filled by on_message, emptied per batch
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._closed = False
         self._worker: threading.Thread | None = None
         self._session = 0
-        self.processed = 0
+        self.processed = 0  # messages handled, and in how many ledger transactions (diagnostics)
+        self.batches = 0
         install_lean_properties()  # paho's per-packet MQTT 5 properties, made cheap
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -110,7 +121,6 @@ class EdgeMqttIngest:
                 keyfile=str(endpoint.key_file) if endpoint.key_file else None,
             )
         self._client.on_socket_open = _no_delay
-        self._client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
         # Unacknowledged publishes (the app acks) stay within the broker's Receive Maximum (paho
         # does not apply the CONNACK's value itself, nor allow changing it once connected); a
         # small limit also keeps paho's scan of its outgoing queue on every PUBACK short.
@@ -121,6 +131,8 @@ class EdgeMqttIngest:
         self._session_expiry_s = session_expiry_s
         self._receive_maximum = receive_maximum
         self._keepalive_s = keepalive_s
+        self._reconnect_min_s = 0.2
+        self._reconnect_max_s = reconnect_max_s
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> EdgeMqttIngest:
@@ -137,7 +149,6 @@ class EdgeMqttIngest:
         )
         self._worker = threading.Thread(target=self._run, name=f"edge-ingest-{self._store}", daemon=True)
         self._worker.start()
-        self._client.loop_start()
         return self
 
     def __enter__(self) -> EdgeMqttIngest:
@@ -147,22 +158,14 @@ class EdgeMqttIngest:
         self.close()
 
     def close(self) -> None:
-        """Stop consuming: say ``offline``, disconnect (the broker keeps the session)."""
+        """Stop consuming: say ``offline``, disconnect (the broker keeps the session). The
+        network thread does it on its way out: paho is only ever driven from that thread."""
         if self._closed:
             return
         self._closed = True
         self._stop.set()
-        self._queue.put(None)
         if self._worker is not None:
             self._worker.join(timeout=10)
-        try:
-            if self._connected.is_set():
-                info = self._client.publish(self._state_topic, self._state_payload("offline"), qos=1, retain=True)
-                info.wait_for_publish(timeout=1.0)
-            self._client.disconnect()
-        except (RuntimeError, ValueError, OSError):
-            log.debug("disconnect while closing failed", exc_info=True)
-        self._client.loop_stop()
 
     @property
     def connected(self) -> bool:
@@ -207,41 +210,76 @@ class EdgeMqttIngest:
                 log.exception("could not prepare the next edge session")
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self._queue.put(msg)
+        self._received.append(msg)
 
-    # -- worker -------------------------------------------------------------------------------
+    # -- the network thread ----------------------------------------------------------------------
     def _run(self) -> None:
+        delay = self._reconnect_min_s
         while not self._stop.is_set():
-            first = self._queue.get()
-            if first is None or self._stop.is_set():
-                break
-            batch = [first]
-            while len(batch) < self._batch_max:
+            if self._client.socket() is None:
                 try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._stop.set()
-                    break
-                batch.append(nxt)
+                    self._client.reconnect()
+                    delay = self._reconnect_min_s
+                except OSError as exc:
+                    log.debug("edge ingest: broker not reachable (%s); again in %.1f s", exc, delay)
+                    self._stop.wait(delay)
+                    delay = min(delay * 2, self._reconnect_max_s)
+                    continue
+            try:
+                self._serve()
+            except Exception:  # keep consuming: the broker and the ledger are the truth
+                log.exception("edge ingest network step failed")
+                self._stop.wait(0.5)
+        self._goodbye()
+
+    def _serve(self) -> None:
+        """Wait for the socket, read all it holds (up to ``batch_max`` sales), decide them."""
+        client = self._client
+        sock = client.socket()
+        if sock is None:
+            return
+        wanted_write = [sock] if client.want_write() else []
+        readable, writable, _ = select.select([sock], wanted_write, [], 0.0 if _pending(sock) else 0.2)
+        if readable:
+            client.loop_read()
+            while len(self._received) < self._batch_max and client.socket() is sock and (
+                    _pending(sock) or select.select([sock], [], [], 0.0)[0]):
+                client.loop_read()
+        if client.socket() is not None and (writable or client.want_write()):
+            client.loop_write()
+        if client.socket() is not None:
+            client.loop_misc()  # keepalive
+        if self._received:
+            batch, self._received = self._received, []
             self._handle(batch)
 
+    def _goodbye(self) -> None:
+        client = self._client
+        try:
+            if self._connected.is_set():
+                info = client.publish(self._state_topic, self._state_payload("offline"), qos=1, retain=True)
+                deadline = self._clock.monotonic() + 1.0
+                while not info.is_published() and client.socket() is not None and self._clock.monotonic() < deadline:
+                    self._serve()
+            client.disconnect()
+        except (RuntimeError, ValueError, OSError):
+            log.debug("disconnect while closing failed", exc_info=True)
+
     def _handle(self, batch: list[mqtt.MQTTMessage]) -> None:
+        """Decide ``batch``, then answer: acks, commands, PUBACKs. Should the ledger fail, nothing
+        is acknowledged and the connection is dropped: the broker sends the sales again."""
         inbound = [Inbound(m.topic, bytes(m.payload)) for m in batch]
-        while True:
-            try:
-                outcomes = self._core.process(inbound)
-                break
-            except Exception:
-                # The ledger failed: nothing is acknowledged; try again (the messages are ours).
-                log.exception("edge ledger transaction failed; retrying %d messages", len(batch))
-                if self._stop.wait(1.0):
-                    return
-        for outcome in outcomes:
-            for topic, payload in outcome.replies:
-                self._client.publish(topic, payload, qos=1)
+        try:
+            outcomes = self._core.process(inbound)
+        except Exception:
+            log.exception("edge ledger transaction failed; %d messages left unacknowledged", len(batch))
+            self._client.disconnect()  # the broker keeps them in the session and resends them
+            self._stop.wait(1.0)
+            return
+        for topic, payload in self._core.replies(outcomes):
+            self._client.publish(topic, payload, qos=1)
         for m in batch:
             if m.qos > 0:
                 self._client.ack(m.mid, m.qos)
         self.processed += len(batch)
+        self.batches += 1

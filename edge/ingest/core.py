@@ -1,7 +1,8 @@
 """Sale ingest: validate, record idempotently in one transaction, decide the answer.
 
 No MQTT here: an adapter feeds :meth:`IngestCore.process` a batch of inbound messages and,
-only after it returns (the ledger committed), publishes the replies and releases the broker
+only after it returns (the ledger committed), publishes :meth:`IngestCore.replies` (one
+``SaleAcks`` message per kiosk for the batch, then any commands) and releases the broker
 acknowledgements. For each sale:
 
 * the topic's kiosk, the body's ``kiosk_id`` (and the MQTT user, when the adapter knows it)
@@ -30,6 +31,7 @@ from broker.contract import (
     ContractError,
     Sale,
     SaleAck,
+    SaleAcks,
     TopicError,
     decode,
     encode,
@@ -37,7 +39,7 @@ from broker.contract import (
     parse_topic,
 )
 from edge.errors import LedgerError
-from edge.ledger import Ledger
+from edge.ledger import Ledger, SaleRows
 from retail.clock import Clock
 
 __all__ = ["Decision", "Inbound", "IngestCore", "Outcome", "in_process_edge"]
@@ -58,14 +60,16 @@ class Inbound:
 
 @dataclass(slots=True)
 class Outcome:
-    """What ingest decided for one message, and what to publish once the ledger committed."""
+    """What ingest decided for one message, and what to send once the ledger committed: the
+    kiosk's ``ack`` (none for a dead letter) and any ``commands`` (a resync)."""
 
     decision: Decision
     kiosk_id: str | None = None
     sale_id: str | None = None
     seq: int | None = None
     reason: str = ""
-    replies: list[tuple[str, bytes]] = field(default_factory=list)
+    ack: SaleAck | None = None
+    commands: list[Command] = field(default_factory=list)
 
 
 class IngestCore:
@@ -84,28 +88,68 @@ class IngestCore:
         return self._ledger
 
     def process(self, batch: Sequence[Inbound]) -> list[Outcome]:
-        """Decide every message of ``batch`` in one ledger transaction (one savepoint each)."""
-        outcomes: list[Outcome] = []
-        # Each kiosk's sequence row, read once per batch; a message's change is kept only
-        # once its savepoint is released (a failed message leaves it as it was).
-        sequences: dict[str, _SeqState] = {}
+        """Decide every message of ``batch`` in one ledger transaction.
+
+        The batch is decided in one go, with the new sales' lines, moves and outbox rows written
+        together at the end. Should a message fail for any reason but the database's own (a
+        bug: validation failures are answers, not exceptions), the whole attempt is undone and
+        the batch decided again with one savepoint per message, so that only the failing
+        message becomes a dead letter and the stream goes on.
+        """
         with self._ledger.transaction() as db:
-            for message in batch:
-                pending: list[tuple[str, _SeqState]] = []
-                try:
-                    with self._ledger.savepoint(db):
-                        outcomes.append(self._one(db, message, sequences, pending))
-                except sqlite3.Error:
-                    raise  # the database itself failed: nothing of the batch is acknowledged
-                except Exception as exc:  # a bug on one message must not block the stream
-                    log.exception("ingest failed on a message from %s", message.topic)
-                    with self._ledger.savepoint(db):
-                        self._ledger.dead_letter(db, message.topic, message.payload, "internal_error", repr(exc))
-                        self._ledger.alarm(db, "dead_letter", message.topic, f"internal_error: {exc!r}")
-                    outcomes.append(Outcome("dead_letter", reason="internal_error"))
-                    continue
+            try:
+                with self._ledger.savepoint(db, "batch"):
+                    return self._decide(db, batch, isolate=False)
+            except sqlite3.Error:
+                raise  # the database itself failed: nothing of the batch is acknowledged
+            except Exception:
+                log.warning("a message failed in a batch of %d; deciding each message alone", len(batch))
+            return self._decide(db, batch, isolate=True)
+
+    def _decide(self, db: sqlite3.Connection, batch: Sequence[Inbound], *, isolate: bool) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        rows = SaleRows()
+        # Each kiosk's sequence row, read once per batch and written once at its end; a
+        # message's change is kept only once the message went through (in isolation: once its
+        # savepoint is released, so a failed message leaves it as it was).
+        sequences: dict[str, _SeqState] = {}
+        for message in batch:
+            pending: list[tuple[str, _SeqState]] = []
+            if not isolate:
+                outcomes.append(self._one(db, message, sequences, pending, rows))
                 sequences.update(pending)
+                continue
+            try:
+                with self._ledger.savepoint(db):
+                    outcomes.append(self._one(db, message, sequences, pending, rows))
+                    rows.flush(db)
+            except sqlite3.Error:
+                raise
+            except Exception as exc:  # a bug on one message must not block the stream
+                log.exception("ingest failed on a message from %s", message.topic)
+                rows.clear()
+                with self._ledger.savepoint(db):
+                    self._ledger.dead_letter(db, message.topic, message.payload, "internal_error", repr(exc))
+                    self._ledger.alarm(db, "dead_letter", message.topic, f"internal_error: {exc!r}")
+                outcomes.append(Outcome("dead_letter", reason="internal_error"))
+                continue
+            sequences.update(pending)
+        rows.flush(db)
+        db.executemany(
+            "INSERT INTO kiosk_sequences (kiosk_id, highest_contiguous, highest_seen, last_resync_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (kiosk_id) DO UPDATE SET highest_contiguous = excluded.highest_contiguous,"
+            " highest_seen = excluded.highest_seen, last_resync_at = excluded.last_resync_at",
+            [(kiosk, st.contiguous, st.seen, st.last_resync) for kiosk, st in sequences.items()],
+        )
         return outcomes
+
+    def replies(self, outcomes: Sequence[Outcome]) -> list[tuple[str, bytes]]:
+        """``(topic, payload)`` to publish for ``outcomes`` once committed: per kiosk one
+        :class:`SaleAcks` with its acks in arrival order, then the commands."""
+        acks = [o.ack for o in outcomes if o.ack is not None]
+        out = [(kiosk_topic(self._store, m.kiosk_id, "ack"), encode(m)) for m in SaleAcks.batches(acks)]
+        out.extend((kiosk_topic(self._store, c.kiosk_id, "cmd"), encode(c)) for o in outcomes for c in o.commands)
+        return out
 
     # -- one message -----------------------------------------------------------------------------
     def _dead(self, db: sqlite3.Connection, m: Inbound, reason: str, detail: str, kiosk_id: str | None) -> Outcome:
@@ -117,7 +161,7 @@ class IngestCore:
         return outcome
 
     def _one(self, db: sqlite3.Connection, m: Inbound, sequences: dict[str, _SeqState],
-             pending: list[tuple[str, _SeqState]]) -> Outcome:
+             pending: list[tuple[str, _SeqState]], rows: SaleRows) -> Outcome:
         try:
             ref = parse_topic(m.topic)
         except TopicError as exc:
@@ -136,7 +180,6 @@ class IngestCore:
         if sale.store_id != self._store:
             return self._dead(db, m, "store_mismatch", f"body names store {sale.store_id!r}", kiosk)
 
-        ack_topic = kiosk_topic(self._store, kiosk, "ack")
         state = sequences.get(kiosk)
         if state is None:
             state = self._read_sequence(db, kiosk)
@@ -149,7 +192,7 @@ class IngestCore:
             ).fetchone()
         else:
             clash = None
-        if self._ledger.insert_sale_if_new(db, sale, bytes(m.payload)) is None:
+        if self._ledger.insert_sale_if_new(db, sale, bytes(m.payload), rows) is None:
             existing = self._ledger.find_sale(db, kiosk, sale.sale_id)
             if existing is None:  # pragma: no cover - the insert just found it
                 raise LedgerError(f"sale {kiosk}/{sale.sale_id} neither new nor stored")
@@ -162,17 +205,14 @@ class IngestCore:
                     f"seq {sale.seq} hash {sale.body_hash[:12]} differs from stored seq {existing.seq} hash {existing.body_hash[:12]}",
                 )
             ack = SaleAck(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status=status, reason=reason)  # type: ignore[arg-type]
-            return Outcome(status, kiosk, sale.sale_id, sale.seq, reason, [(ack_topic, encode(ack))])  # type: ignore[arg-type]
+            return Outcome(status, kiosk, sale.sale_id, sale.seq, reason, ack)  # type: ignore[arg-type]
 
         if clash is not None:
             self._ledger.alarm(db, "sequence_reused", f"{kiosk}/{sale.seq}", f"seq {sale.seq} already used by sale {clash[0]}")
-        outcome = Outcome("accepted", kiosk, sale.sale_id, sale.seq)
         ack = SaleAck(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status="accepted")
-        outcome.replies.append((ack_topic, encode(ack)))
-        replies, new_state = self._track_sequence(db, kiosk, sale.seq, state)
-        outcome.replies.extend(replies)
+        commands, new_state = self._track_sequence(db, kiosk, sale.seq, state)
         pending.append((kiosk, new_state))
-        return outcome
+        return Outcome("accepted", kiosk, sale.sale_id, sale.seq, ack=ack, commands=commands)
 
     # -- sequence tracking ---------------------------------------------------------------------
     def _read_sequence(self, db: sqlite3.Connection, kiosk: str) -> _SeqState:
@@ -180,11 +220,11 @@ class IngestCore:
             "SELECT highest_contiguous, highest_seen, last_resync_at FROM kiosk_sequences WHERE kiosk_id = ?", (kiosk,)
         ).fetchone()
         if row is None:
-            return _SeqState(0, 0, None, stored=False)
-        return _SeqState(int(row[0]), int(row[1]), row[2], stored=True)
+            return _SeqState(0, 0, None)
+        return _SeqState(int(row[0]), int(row[1]), row[2])
 
     def _track_sequence(self, db: sqlite3.Connection, kiosk: str, seq: int,
-                        state: _SeqState) -> tuple[list[tuple[str, bytes]], _SeqState]:
+                        state: _SeqState) -> tuple[list[Command], _SeqState]:
         contiguous, seen, last_resync = state.contiguous, state.seen, state.last_resync
         # Open gaps exist only while contiguous < seen: every advance of ``contiguous`` clears
         # the gaps it passed, so an in-order sale needs neither of the look-ups below.
@@ -212,7 +252,7 @@ class IngestCore:
                     now_text = now_text or self._clock.now().isoformat()
                     db.execute("UPDATE sequence_gaps SET cleared_at = ? WHERE id = ?", (now_text, gap_id))
                     self._ledger.alarm(db, "sequence_gap_cleared", kiosk, f"seq {first}..{last} filled")
-        replies: list[tuple[str, bytes]] = []
+        commands: list[Command] = []
         if contiguous < seen:
             now = self._clock.now()
             due = last_resync is None or now - datetime.fromisoformat(last_resync) >= self._cooldown
@@ -221,20 +261,10 @@ class IngestCore:
                     command_id=str(uuid.uuid4()), kiosk_id=kiosk, kind="resync", from_seq=contiguous + 1,
                     issued_at=now, expires_at=now + self._command_ttl,
                 )
-                replies.append((kiosk_topic(self._store, kiosk, "cmd"), encode(cmd)))
+                commands.append(cmd)
                 last_resync = now.isoformat()
                 log.info("resync from seq %d requested from %s", contiguous + 1, kiosk)
-        if state.stored:
-            db.execute(
-                "UPDATE kiosk_sequences SET highest_contiguous = ?, highest_seen = ?, last_resync_at = ? WHERE kiosk_id = ?",
-                (contiguous, seen, last_resync, kiosk),
-            )
-        else:
-            db.execute(
-                "INSERT INTO kiosk_sequences (kiosk_id, highest_contiguous, highest_seen, last_resync_at) VALUES (?, ?, ?, ?)",
-                (kiosk, contiguous, seen, last_resync),
-            )
-        return replies, _SeqState(contiguous, seen, last_resync, stored=True)
+        return commands, _SeqState(contiguous, seen, last_resync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,13 +274,12 @@ class _SeqState:
     contiguous: int
     seen: int
     last_resync: str | None
-    stored: bool
 
 
 def in_process_edge(core: IngestCore) -> Callable[[str, bytes], list[tuple[str, bytes]]]:
     """The edge as a function ``(topic, payload) -> replies``, for :class:`SimulatedKioskBus`."""
 
     def deliver(topic: str, payload: bytes) -> list[tuple[str, bytes]]:
-        return [reply for outcome in core.process([Inbound(topic, payload)]) for reply in outcome.replies]
+        return core.replies(core.process([Inbound(topic, payload)]))
 
     return deliver

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from edge.ledger.store import AlarmEvent, DeadLetter, Ledger, SequenceGap, StockLevel, StoredSale
+from edge.ledger.store import AlarmEvent, DeadLetter, Ledger, SaleRows, SequenceGap, StockLevel, StoredSale
 
-__all__ = ["AlarmEvent", "DeadLetter", "Ledger", "SequenceGap", "StockLevel", "StoredSale"]
+__all__ = ["AlarmEvent", "DeadLetter", "Ledger", "SaleRows", "SequenceGap", "StockLevel", "StoredSale"]

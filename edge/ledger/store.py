@@ -17,7 +17,7 @@ import logging
 import sqlite3
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -29,7 +29,7 @@ from edge.errors import LedgerClosedError, LedgerError
 from edge.ledger.migrations import migrate
 from retail.clock import Clock
 
-__all__ = ["AlarmEvent", "DeadLetter", "Ledger", "SequenceGap", "StockLevel", "StoredSale"]
+__all__ = ["AlarmEvent", "DeadLetter", "Ledger", "SaleRows", "SequenceGap", "StockLevel", "StoredSale"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,38 @@ class SequenceGap:
     cleared: bool
 
 
+@dataclass(slots=True)
+class SaleRows:
+    """The lines, stock moves and HQ-outbox rows of newly inserted sales, waiting to be written
+    with one statement per table (:meth:`flush`) rather than three per sale. Flush them in the
+    same transaction (and savepoint) as the sales they belong to."""
+
+    lines: list[tuple[object, ...]] = field(default_factory=list)
+    moves: list[tuple[object, ...]] = field(default_factory=list)
+    outbox: list[tuple[object, ...]] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self.moves.clear()
+        self.outbox.clear()
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        if self.lines:
+            db.executemany(
+                "INSERT INTO sale_lines (sale_row, line_no, sku, gtin, name, quantity, weight_g, unit_price_minor,"
+                " gross_minor, savings_minor, net_minor, tax_rate_bp, tax_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self.lines,
+            )
+        if self.moves:
+            db.executemany(
+                "INSERT INTO stock_moves (kind, sku, qty, grams, ref, source, at) VALUES ('sale', ?, ?, ?, ?, ?, ?)",
+                self.moves,
+            )
+        if self.outbox:
+            db.executemany("INSERT INTO hq_outbox (kind, ref, payload, created_at) VALUES ('sale', ?, ?, ?)", self.outbox)
+        self.clear()
+
+
 class Ledger:
     """The edge ledger (a context manager; ``close()`` is idempotent; thread-safe)."""
 
@@ -93,6 +125,8 @@ class Ledger:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            import os as _os
+            if _os.environ.get("XP_NOCKPT"): self._conn.execute("PRAGMA wal_autocheckpoint=0")
             self.schema_version = migrate(self._conn)
         except BaseException:
             self._conn.close()
@@ -172,18 +206,28 @@ class Ledger:
 
     def insert_sale(self, db: sqlite3.Connection, sale: Sale, body: bytes) -> int:
         """Insert a new sale with its lines, stock moves and HQ-outbox row."""
-        row_id = self._insert_sale(db, sale, body, if_new=False)
+        rows = SaleRows()
+        row_id = self._insert_sale(db, sale, body, rows, if_new=False)
         if row_id is None:  # pragma: no cover - a plain INSERT either inserts or raises
             raise LedgerError(f"sale {sale.kiosk_id}/{sale.sale_id} was not inserted")
+        rows.flush(db)
         return row_id
 
-    def insert_sale_if_new(self, db: sqlite3.Connection, sale: Sale, body: bytes) -> int | None:
+    def insert_sale_if_new(self, db: sqlite3.Connection, sale: Sale, body: bytes, rows: SaleRows | None = None) -> int | None:
         """Like :meth:`insert_sale`, but return None (and write nothing) when a sale with the same
-        ``(kiosk_id, sale_id)`` is already stored: one statement for the common, new case."""
-        return self._insert_sale(db, sale, body, if_new=True)
+        ``(kiosk_id, sale_id)`` is already stored: one statement for the common, new case. With
+        ``rows``, the sale's lines, moves and outbox row are added there for the caller to
+        flush (a batch writes them together); without, they are written at once."""
+        if rows is not None:
+            return self._insert_sale(db, sale, body, rows, if_new=True)
+        own = SaleRows()
+        row_id = self._insert_sale(db, sale, body, own, if_new=True)
+        own.flush(db)
+        return row_id
 
-    def _insert_sale(self, db: sqlite3.Connection, sale: Sale, body: bytes, *, if_new: bool) -> int | None:
+    def _insert_sale(self, db: sqlite3.Connection, sale: Sale, body: bytes, rows: SaleRows, *, if_new: bool) -> int | None:
         now = self.now()
+        text = body.decode("utf-8")
         cur = db.execute(
             "INSERT INTO sales (kiosk_id, sale_id, seq, body_hash, body, business_date, total_minor, currency, received_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)" + (" ON CONFLICT (kiosk_id, sale_id) DO NOTHING" if if_new else ""),
@@ -192,7 +236,7 @@ class Ledger:
                 sale.sale_id,
                 sale.seq,
                 sale.body_hash,
-                body.decode("utf-8"),
+                text,
                 sale.business_date.isoformat(),
                 sale.totals.total_minor,
                 sale.currency,
@@ -202,28 +246,15 @@ class Ledger:
         if cur.rowcount == 0:
             return None
         row_id = int(cur.lastrowid or 0)
-        db.executemany(
-            "INSERT INTO sale_lines (sale_row, line_no, sku, gtin, name, quantity, weight_g, unit_price_minor,"
-            " gross_minor, savings_minor, net_minor, tax_rate_bp, tax_minor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    row_id, n, line.sku, line.gtin, line.name, line.quantity, line.weight_g, line.unit_price_minor,
-                    line.gross_minor, line.savings_minor, line.net_minor, line.tax_rate_bp, line.tax_minor,
-                )
-                for n, line in enumerate(sale.lines, start=1)
-            ],
-        )
-        db.executemany(
-            "INSERT INTO stock_moves (kind, sku, qty, grams, ref, source, at) VALUES ('sale', ?, ?, ?, ?, ?, ?)",
-            [
-                (line.sku, -(line.quantity or 0), -(line.weight_g or 0), sale.sale_id, sale.kiosk_id, sale.finished_at.isoformat())
-                for line in sale.lines
-            ],
-        )
-        db.execute(
-            "INSERT INTO hq_outbox (kind, ref, payload, created_at) VALUES ('sale', ?, ?, ?)",
-            (f"{sale.kiosk_id}/{sale.sale_id}", body, now),
-        )
+        finished = sale.finished_at.isoformat()
+        for n, line in enumerate(sale.lines, start=1):
+            saved = sum(s.amount_minor for s in line.savings) if line.savings else 0
+            rows.lines.append((
+                row_id, n, line.sku, line.gtin, line.name, line.quantity, line.weight_g, line.unit_price_minor,
+                line.gross_minor, saved, line.net_minor, line.tax_rate_bp, line.tax_minor,
+            ))
+            rows.moves.append((line.sku, -(line.quantity or 0), -(line.weight_g or 0), sale.sale_id, sale.kiosk_id, finished))
+        rows.outbox.append((f"{sale.kiosk_id}/{sale.sale_id}", body, now))
         return row_id
 
     def add_stock_move(self, db: sqlite3.Connection, kind: str, sku: str, *, qty: int = 0, grams: int = 0, ref: str, source: str) -> None:

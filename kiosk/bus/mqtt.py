@@ -33,6 +33,7 @@ from broker.contract import (
     KioskState,
     SaleAck,
     decode,
+    decode_acks,
     edge_state_topic,
     encode,
     health_expiry_s,
@@ -48,6 +49,11 @@ from retail.clock import Clock
 __all__ = ["BusError", "MqttKioskBus", "build_client"]
 
 log = logging.getLogger(__name__)
+
+
+#: On news that the edge application (re)started, unacknowledged sales sent at least this long
+#: ago are sent again at once (younger ones wait for ``resend_after_s``).
+_EDGE_BACK_MIN_AGE_S = 1.0
 
 
 class BusError(KioskError, ConnectionError):
@@ -300,7 +306,7 @@ class MqttKioskBus:
     def _handle_message(self, topic: str, payload: bytes, acks: list[SaleAck]) -> None:
         try:
             if topic == self._topics["ack"]:
-                acks.append(decode("ack", payload))
+                acks.extend(decode_acks(payload))
             elif topic == self._topics["cmd"]:
                 self._handle_command(decode("cmd", payload))
             elif topic == self._edge_topic:
@@ -309,7 +315,9 @@ class MqttKioskBus:
                 state: EdgeState = decode("edge_state", payload)
                 if state.status == "online" and state.session != self._edge_session:
                     self._edge_session = state.session
-                    n = self._planner.expedite(self._clock.monotonic())
+                    # What was sent in the last moment is on its way to the new session; what
+                    # was sent before may have been dropped while the edge was away.
+                    n = self._planner.expedite(self._clock.monotonic(), min_age_s=_EDGE_BACK_MIN_AGE_S)
                     log.info("edge online (session %d): re-sending %d unacknowledged sales", state.session, n)
         except ContractError as exc:
             log.warning("kiosk %s: ignored invalid message on %s: %s", self._kiosk, topic, exc)

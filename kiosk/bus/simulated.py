@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Callable
 
-from broker.contract import ContractError, DeviceEvent, Health, SaleAck, decode, encode, kiosk_topic
+from broker.contract import ContractError, DeviceEvent, Health, SaleAck, decode, decode_acks, encode, kiosk_topic
 from kiosk.bus.planner import DeliveryPlanner
 from kiosk.outbox import SaleOutbox
 from retail.clock import Clock
@@ -111,7 +111,7 @@ class SimulatedKioskBus:
             for topic, payload in self._edge(self._topic, entry.body):
                 try:
                     if topic.endswith("/ack"):
-                        acks.append(decode("ack", payload))
+                        acks.extend(decode_acks(payload))
                     elif topic.endswith("/cmd"):
                         cmd = decode("cmd", payload)
                         if cmd.kind == "resync" and cmd.from_seq and self._outbox.command_is_new(cmd.command_id, cmd.kind):

@@ -1,6 +1,6 @@
 """Benchmark of the sale path: simulated kiosks -> private Mosquitto -> edge ingest -> acks.
 
-    python tests/bench/bench_bus.py [--kiosks 20] [--kiosk-procs 4] [--burst 250]
+    python tests/bench/bench_bus.py [--kiosks 20] [--kiosk-procs 4] [--burst 250] [--rounds 3]
                                     [--paced-seconds 10] [--rate 5]
 
 The edge (ingest + SQLite ledger, WAL, synchronous=FULL) runs in this process, as on the edge
@@ -16,6 +16,10 @@ real MqttKioskBus over the TLS kiosk listener), as kiosks are separate machines 
    TLS kiosk listener, the same number of publishers in the same processes, one subscriber
    in this process (``event`` topics nobody else consumes), the same number of messages,
    no application work.
+   Burst and bare alternate for ``--rounds`` rounds (bare first in even rounds; the journals
+   are filled again before each round); the headline figures are the medians, and each
+   round's ratio is printed, so a burst of other work on the machine shows as a spread
+   rather than moving the result.
 3. paced: every kiosk *records live* ``--rate`` sales/s for ``--paced-seconds``; p50/p99
    from the journal commit (the moment the sale is handed to the bus) to the application
    ack, both stamped in the kiosk journal.
@@ -127,15 +131,20 @@ def _endpoint(d: dict[str, Any]) -> MqttEndpoint:
 
 
 def worker(config: dict[str, Any]) -> int:
-    """One kiosk process: answers ``record``, ``start``, ``sell``, ``bare`` and ``quit``."""
+    """One kiosk process: answers ``record``, ``start``, ``stop``, ``sell``, ``bare_connect``,
+    ``bare_go`` and ``quit``."""
     dump = profile_threads() if os.environ.get("BENCH_PROFILE") else None
     clock = SystemClock()
     data = Path(config["data"])
     kiosks = config["kiosks"]
     boxes = [SaleOutbox(data / f"{k['id']}.sqlite3", store_id=STORE, kiosk_id=k["id"], clock=clock) for k in kiosks]
     kopts = json.loads(os.environ.get("KIOSK_OPTS", "{}"))
-    buses = [MqttKioskBus(_endpoint(k["endpoint"]), box, clock=clock, resend_after_s=10.0, **kopts)
-             for k, box in zip(kiosks, boxes)]
+
+    def new_buses() -> list[MqttKioskBus]:
+        return [MqttKioskBus(_endpoint(k["endpoint"]), box, clock=clock, resend_after_s=10.0, **kopts)
+                for k, box in zip(kiosks, boxes)]
+
+    buses = new_buses()
 
     def reply(text: str) -> None:
         sys.stdout.write(text + "\n")
@@ -143,10 +152,12 @@ def worker(config: dict[str, Any]) -> int:
 
     def drained() -> float:
         """When the last of this process's journals had no pending sale (polled every 10 ms,
-        only the journals not yet drained, so the watching costs little CPU)."""
+        one journal at a time: the others are only looked at once it is drained, so the
+        watching costs little CPU)."""
         left = list(boxes)
         while True:
-            left = [box for box in left if box.has_pending()]
+            while left and not left[0].has_pending():
+                left.pop(0)
             if not left:
                 return time.monotonic()
             time.sleep(0.01)
@@ -182,6 +193,11 @@ def worker(config: dict[str, Any]) -> int:
             for bus in buses:
                 bus.start()
             reply(f"drained {drained():.6f}")
+        elif cmd == "stop":  # the buses go; the next "start" is a fresh burst
+            for bus in buses:
+                bus.close()
+            buses = new_buses()
+            reply("stopped")
         elif cmd == "sell":  # live recording at a shopper's pace, the bus running
             each(record, int(args[0]), int(args[1]), float(args[2]))
             reply(f"drained {drained():.6f}")
@@ -289,6 +305,7 @@ class Shop:
             self.broker.registry.add_kiosk(kid)
         self.broker.start()
         self.mosquitto = psutil.Process(self.broker.pid)
+        self.bare_connected = False
         self.ledger = Ledger(folder / "edge" / "ledger.sqlite3", clock=self.clock)
         self.edge = EdgeMqttIngest(self.broker.edge_endpoint(), IngestCore(self.ledger, store_id=STORE, clock=self.clock),
                                    store_id=STORE, clock=self.clock, **EDGE_OPTS).start()
@@ -379,6 +396,26 @@ def cpu_line(before: dict[str, float], after: dict[str, float], n: int) -> str:
     return f"CPU ms per message: {', '.join(parts)}; total {1000 * total / n:.3f}"
 
 
+def measure_burst(shop: Shop, total: int, folder: Path) -> float:
+    """Start every kiosk's bus on full journals; sales per second until all are drained."""
+    cpu0 = shop.cpu()
+    batches0, processed0 = shop.edge.batches, shop.edge.processed
+    start = time.monotonic()
+    with FsyncProbe(folder) as probe:
+        ends = [float(line.split()[1]) for line in each(shop.procs, "start", "drained")]
+    elapsed = max(ends) - start
+    cpu1 = shop.cpu()
+    rate = total / elapsed
+    batches, processed = shop.edge.batches - batches0, shop.edge.processed - processed0
+    print(f"  burst : {total} journalled sales published, committed by the edge and acked back into the "
+          f"journals in {elapsed:.2f} s -> {rate:,.0f} sales/s", flush=True)
+    print(f"          {cpu_line(cpu0, cpu1, total)}", flush=True)
+    print(f"          edge: {processed} messages in {batches} ledger transactions (mean {processed / max(batches, 1):.1f})",
+          flush=True)
+    print(f"          {probe.line()}", flush=True)
+    return rate
+
+
 def bare_rate(shop: Shop, total: int, payload_size: int) -> tuple[float, int]:
     """Plain paho QoS 1 publish -> receive through the same broker and listener."""
     done = threading.Event()
@@ -399,7 +436,9 @@ def bare_rate(shop: Shop, total: int, payload_size: int) -> tuple[float, int]:
     sub.connect(shop.broker.host, shop.broker.edge_port)
     sub.loop_start()
     ready.wait(10)
-    each(shop.procs, "bare_connect", "connected")
+    if not shop.bare_connected:
+        each(shop.procs, "bare_connect", "connected")
+        shop.bare_connected = True
     per = total // len(shop.ids)
     start = time.perf_counter()
     each(shop.procs, f"bare_go {per} {payload_size}", "sent")
@@ -421,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kiosks", type=int, default=20)
     parser.add_argument("--kiosk-procs", type=int, default=4, help="processes the kiosks are spread over")
     parser.add_argument("--burst", type=int, default=250, help="sales per kiosk in the burst run")
+    parser.add_argument("--rounds", type=int, default=3, help="burst and bare runs, alternating; medians reported")
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=5.0, help="sales per second per kiosk in the paced run")
     args = parser.parse_args(argv)
@@ -433,39 +473,43 @@ def main(argv: list[str] | None = None) -> int:
             total = args.kiosks * args.burst
             print(f"bench-bus: {args.kiosks} kiosks in {len(shop.procs)} processes (TLS), private Mosquitto, "
                   f"edge ingest in this process (SQLite WAL, synchronous=FULL)", flush=True)
-            t = time.perf_counter()
-            each(shop.procs, f"record {args.burst} 1", "recorded")
-            print(f"setup : {total} sales recorded in the kiosk journals in {time.perf_counter() - t:.1f} s "
-                  f"(not measured)", flush=True)
-            sizes = [len(r[0]) for rows in shop.journal_rows("SELECT body FROM sales").values() for r in rows]
-            payload_size = round(statistics.fmean(sizes))
-
-            cpu0 = shop.cpu()
-            start = time.monotonic()
-            with FsyncProbe(Path(tmp)) as burst_probe:
-                ends = [float(line.split()[1]) for line in each(shop.procs, "start", "drained")]
-            elapsed = max(ends) - start
-            cpu1 = shop.cpu()
-            acked_per_s = total / elapsed
-            print(f"burst : {total} journalled sales published, committed by the edge and acked back into the "
-                  f"journals in {elapsed:.2f} s -> {acked_per_s:,.0f} sales/s", flush=True)
-            print(f"        {cpu_line(cpu0, cpu1, total)}", flush=True)
-            print(f"        {burst_probe.line()}", flush=True)
-
-            cpu0 = shop.cpu()
-            bare, received = bare_rate(shop, total, payload_size)
-            cpu1 = shop.cpu()
-            print(f"bare  : paho QoS 1 publish->receive of {payload_size}-byte messages, same broker, listener and "
-                  f"publisher processes: {bare:,.0f} msg/s (sale path = {100 * acked_per_s / bare:.0f} % of it)",
-                  flush=True)
-            print(f"        {cpu_line(cpu0, cpu1, max(received, 1))}", flush=True)
+            rates: list[float] = []
+            bares: list[float] = []
+            for rnd in range(1, args.rounds + 1):
+                if rnd > 1:
+                    each(shop.procs, "stop", "stopped")
+                t = time.perf_counter()
+                each(shop.procs, f"record {args.burst} {rnd}", "recorded")
+                print(f"round {rnd}: {total} sales recorded in the kiosk journals in {time.perf_counter() - t:.1f} s "
+                      f"(not measured)", flush=True)
+                sizes = [len(r[0]) for rows in shop.journal_rows("SELECT body FROM sales").values() for r in rows]
+                payload_size = round(statistics.fmean(sizes))
+                # bare first in even rounds, so neither run always follows the other
+                for run in (("bare", "burst") if rnd % 2 == 0 else ("burst", "bare")):
+                    if run == "burst":
+                        rates.append(measure_burst(shop, total, Path(tmp)))
+                    else:
+                        cpu0 = shop.cpu()
+                        bare, received = bare_rate(shop, total, payload_size)
+                        cpu1 = shop.cpu()
+                        bares.append(bare)
+                        print(f"  bare  : paho QoS 1 publish->receive of {payload_size}-byte messages, same broker, "
+                              f"listener and publisher processes: {bare:,.0f} msg/s", flush=True)
+                        print(f"          {cpu_line(cpu0, cpu1, max(received, 1))}", flush=True)
+                print(f"  round {rnd}: sale path = {100 * rates[-1] / bares[-1]:.0f} % of bare "
+                      f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+            acked_per_s, bare = statistics.median(rates), statistics.median(bares)
+            ratios = sorted(100 * r / b for r, b in zip(rates, bares))
+            print(f"burst : median of {args.rounds} rounds {acked_per_s:,.0f} sales/s; bare median {bare:,.0f} msg/s; "
+                  f"sale path = {100 * acked_per_s / bare:.0f} % of bare (per round: "
+                  f"{', '.join(f'{r:.0f} %' for r in ratios)})", flush=True)
 
             marks = {kid: max((r[0] for r in rows), default=0)
                      for kid, rows in shop.journal_rows("SELECT seq FROM sales").items()}
             per = int(args.rate * args.paced_seconds)
             cpu0 = shop.cpu()
             with FsyncProbe(Path(tmp)) as probe:
-                each(shop.procs, f"sell {per} 2 {args.rate}", "drained")
+                each(shop.procs, f"sell {per} {args.rounds + 1} {args.rate}", "drained")
             cpu1 = shop.cpu()
             lat: list[float] = []
             for kid, rows in shop.journal_rows("SELECT seq, recorded_at, acked_at FROM sales WHERE acked_at IS NOT NULL").items():

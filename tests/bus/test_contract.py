@@ -9,17 +9,20 @@ from datetime import timedelta
 import pytest
 
 from broker.contract import (
+    MAX_ACKS_PER_MESSAGE,
     MAX_PAYLOAD_BYTES,
     Command,
     ContractError,
     Health,
     Sale,
     SaleAck,
+    SaleAcks,
     TopicError,
     TopicRef,
     alarm_topic,
     catalogue_topic,
     decode,
+    decode_acks,
     edge_state_topic,
     encode,
     health_expiry_s,
@@ -118,7 +121,18 @@ def test_invalid_json_oversize_and_non_objects_are_refused(sale: Sale) -> None:
 def test_other_messages_round_trip_and_validate() -> None:
     clock = FakeClock()
     ack = SaleAck(kiosk_id="kiosk-01", sale_id="0" * 8 + "-0000-4000-8000-" + "0" * 12, seq=3, status="duplicate")
-    assert decode("ack", encode(ack)) == ack
+    assert decode("sale_ack", encode(ack)) == ack
+    assert decode_acks(encode(ack)) == [ack]  # what an edge before SaleAcks sends
+    other = ack.model_copy(update={"seq": 4, "status": "accepted"})
+    batch = SaleAcks(kiosk_id="kiosk-01", acks=[ack, other])
+    assert decode("ack", encode(batch)) == batch and decode_acks(encode(batch)) == [ack, other]
+    with pytest.raises(ValueError):
+        SaleAcks(kiosk_id="kiosk-02", acks=[ack])  # every ack of a batch is for its kiosk
+    many = [ack.model_copy(update={"seq": n}) for n in range(1, MAX_ACKS_PER_MESSAGE + 3)]
+    others = [a.model_copy(update={"kiosk_id": "kiosk-02"}) for a in many[:2]]
+    split = SaleAcks.batches([many[0], others[0], *many[1:], others[1]])
+    assert [(m.kiosk_id, len(m.acks)) for m in split] == [("kiosk-01", MAX_ACKS_PER_MESSAGE), ("kiosk-01", 2), ("kiosk-02", 2)]
+    assert [a.seq for m in split[:2] for a in m.acks] == [a.seq for a in many]
     cmd = Command(command_id="1" * 8 + "-1111-4111-8111-" + "1" * 12, kiosk_id="kiosk-01", kind="resync", from_seq=4,
                   issued_at=clock.now(), expires_at=clock.now() + timedelta(minutes=5))
     assert decode("cmd", encode(cmd)).from_seq == 4

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from broker.contract import Sale, SaleAck, decode, encode, kiosk_topic
+from broker.contract import Sale, SaleAck, decode_acks, encode, kiosk_topic
 from kiosk.bus import MqttKioskBus
 from kiosk.outbox import SaleOutbox
 from kiosk.simulated_seller import random_sale_draft
@@ -169,6 +170,29 @@ def test_broker_killed_with_sales_queued_for_an_offline_edge_recovers_every_sale
     assert_exactly_once(edge, kiosks)
 
 
+def test_a_failing_ledger_acknowledges_nothing_and_every_sale_arrives_once_it_recovers(
+        store_broker, tmp_path: Path, rigs, monkeypatch: pytest.MonkeyPatch) -> None:
+    edge = rigs(EdgeApp(store_broker, tmp_path / "edge").start())
+    real = edge.core.process
+    failures: list[int] = []
+
+    def failing(batch):  # noqa: ANN001 - IngestCore.process's own signature
+        if len(failures) < 3:  # the disk fails for the first three transactions
+            failures.append(len(batch))
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(batch)
+
+    monkeypatch.setattr(edge.core, "process", failing)
+    kiosks = [rigs(Kiosk(store_broker, k, tmp_path)) for k in KIOSKS[:2]]
+    for k in kiosks:
+        k.sell(40)
+    wait_until(lambda: edge.ledger.sale_count() >= 80 and all(k.outbox.pending_count() == 0 for k in kiosks), 60,
+               "80 sales in the ledger and both journals drained")
+    assert len(failures) == 3 and sum(failures) > 0
+    assert edge.ledger.sale_count() == 80
+    assert_exactly_once(edge, kiosks)
+
+
 def test_sales_delivered_three_times_shuffled_count_once_and_copies_are_acked_duplicate(store_broker, tmp_path: Path, rigs, mqtt_client) -> None:
     edge = rigs(EdgeApp(store_broker, tmp_path / "edge").start())
     endpoint = store_broker.kiosk_endpoint("kiosk-01")
@@ -183,7 +207,10 @@ def test_sales_delivered_three_times_shuffled_count_once_and_copies_are_acked_du
     rng.shuffle(copies)
     for sale in copies:
         assert not sender.publish(kiosk_topic(STORE, "kiosk-01", "sale"), encode(sale)).is_failure
-    acks: list[SaleAck] = [decode("ack", bytes(listener.expect(30).payload)) for _ in range(90)]
+    acks: list[SaleAck] = []
+    while len(acks) < 90:  # one SaleAcks message per committed batch
+        acks.extend(decode_acks(bytes(listener.expect(30).payload)))
+    assert len(acks) == 90
     assert Counter(a.status for a in acks) == {"accepted": 30, "duplicate": 60}
     first = {}
     for a in acks:
@@ -208,7 +235,7 @@ def test_sale_id_reused_with_another_body_is_rejected_end_to_end(store_broker, t
     probe.connect()
     probe.subscribe(kiosk_topic(STORE, "kiosk-01", "ack"))
     probe.publish(kiosk_topic(STORE, "kiosk-01", "sale"), encode(impostor))
-    ack = decode("ack", bytes(probe.expect(30).payload))
+    [ack] = decode_acks(bytes(probe.expect(30).payload))
     assert (ack.sale_id, ack.status) == (original.sale_id, "rejected")
     assert edge.ledger.sale_body("kiosk-01", original.sale_id) == original
     assert [e.kind for e in edge.ledger.alarm_events()] == ["sale_id_reused"]

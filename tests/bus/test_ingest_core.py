@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from broker.contract import Sale, decode, encode, kiosk_topic
+from broker.contract import Sale, decode, decode_acks, encode, kiosk_topic
 from edge.ingest import Inbound, IngestCore
 from edge.ledger import Ledger
 from retail.clock import FakeClock
@@ -63,8 +64,15 @@ def test_every_sale_delivered_three_times_shuffled_counts_once(core: IngestCore,
     assert levels == expected_stock(sales)
     assert ledger.hq_outbox_count() == 40
     assert ledger.kiosk_sequence("kiosk-01") == (40, 40)
-    acks = [decode("ack", payload) for o in outcomes for topic, payload in o.replies if topic.endswith("/ack")]
+    acks = [o.ack for o in outcomes if o.ack is not None]
     assert Counter(a.status for a in acks) == {"accepted": 40, "duplicate": 80}
+    # on the bus: one SaleAcks per kiosk per batch, the batch's acks in arrival order
+    batch = copies[:17]
+    replies = core.replies(core.process(batch))
+    assert [t for t, _ in replies] == ["tillpi/s1/kiosk/kiosk-01/ack"]
+    sent = decode("ack", replies[0][1])
+    assert [a.sale_id for a in sent.acks] == [json.loads(m.payload)["sale_id"] for m in batch]
+    assert {a.status for a in sent.acks} == {"duplicate"}
 
 
 def test_same_sale_id_with_another_body_keeps_the_original_and_raises_an_alarm(core: IngestCore, ledger: Ledger, clock: FakeClock) -> None:
@@ -74,7 +82,9 @@ def test_same_sale_id_with_another_body_keeps_the_original_and_raises_an_alarm(c
     assert core.process([inbound(original)])[0].decision == "accepted"
     outcome = core.process([inbound(impostor)])[0]
     assert outcome.decision == "rejected"
-    assert decode("ack", outcome.replies[0][1]).status == "rejected"
+    assert outcome.ack is not None and outcome.ack.status == "rejected"
+    [(topic, payload)] = core.replies([outcome])
+    assert topic.endswith("/kiosk-01/ack") and decode_acks(payload) == [outcome.ack]
     assert ledger.sale_body("kiosk-01", original.sale_id) == original
     assert [e.kind for e in ledger.alarm_events()] == ["sale_id_reused"]
     assert ledger.sale_count() == 1
@@ -85,13 +95,13 @@ def test_a_sequence_gap_is_recorded_resync_requested_and_cleared_when_filled(cor
     sales = {seq: make_sale(rng, seq, clock=clock) for seq in range(1, 8)}
     core.process([inbound(sales[s]) for s in (1, 2)])
     outcome = core.process([inbound(sales[5])])[0]
-    commands = [decode("cmd", p) for t, p in outcome.replies if t.endswith("/cmd")]
+    commands = [decode("cmd", p) for t, p in core.replies([outcome]) if t.endswith("/cmd")]
     assert [(c.kind, c.from_seq, c.kiosk_id) for c in commands] == [("resync", 3, "kiosk-01")]
     assert [(g.first_seq, g.last_seq, g.cleared) for g in ledger.sequence_gaps("kiosk-01")] == [(3, 4, False)]
     # within the cooldown no second command; after it, the still-open gap is asked for again
-    assert not [t for t, _ in core.process([inbound(sales[6])])[0].replies if t.endswith("/cmd")]
+    assert not [t for t, _ in core.replies(core.process([inbound(sales[6])])) if t.endswith("/cmd")]
     clock.advance(31)
-    again = [decode("cmd", p) for t, p in core.process([inbound(sales[7])])[0].replies if t.endswith("/cmd")]
+    again = [decode("cmd", p) for t, p in core.replies(core.process([inbound(sales[7])])) if t.endswith("/cmd")]
     assert [c.from_seq for c in again] == [3]
     core.process([inbound(sales[4]), inbound(sales[3])])
     assert ledger.sequence_gaps("kiosk-01", open_only=True) == []
@@ -124,7 +134,9 @@ def test_hostile_messages_are_dead_lettered_with_an_alarm_and_valid_ones_flow(co
     assert {d.reason for d in letters} == {"invalid_json", "invalid", "kiosk_mismatch", "bad_topic"}
     assert len(ledger.alarm_events("dead_letter")) == len(hostile)
     assert ledger.sale_count() == 4 and ledger.sale_count("kiosk-02") == 0
-    assert all(not o.replies for o in outcomes if o.decision == "dead_letter")
+    assert all(o.ack is None and not o.commands for o in outcomes if o.decision == "dead_letter")
+    [(_, payload)] = core.replies(outcomes)
+    assert [a.sale_id for a in decode_acks(payload)] == [s.sale_id for s in good]
 
 
 def test_a_publisher_other_than_the_topic_kiosk_is_dead_lettered(core: IngestCore, ledger: Ledger, clock: FakeClock) -> None:
@@ -160,8 +172,8 @@ def test_a_message_that_fails_mid_batch_leaves_no_trace_in_the_sequence_tracking
     sales = [make_sale(rng, seq, clock=clock) for seq in range(1, 5)]
     real = ledger.insert_sale_if_new
 
-    def failing(db, sale, body):  # noqa: ANN001 - the ledger's own signature
-        row = real(db, sale, body)
+    def failing(db, sale, body, rows=None):  # noqa: ANN001 - the ledger's own signature
+        row = real(db, sale, body, rows)
         if sale.seq == 2:
             raise RuntimeError("bug after the insert")
         return row
@@ -170,6 +182,9 @@ def test_a_message_that_fails_mid_batch_leaves_no_trace_in_the_sequence_tracking
     outcomes = core.process([inbound(s) for s in sales])
     assert [o.decision for o in outcomes] == ["accepted", "dead_letter", "accepted", "accepted"]
     assert ledger.sale_count() == 3, "the failed message's insert is rolled back with its savepoint"
+    assert ledger.hq_outbox_count() == 3, "and its outbox row with it"
+    levels = {sku: (lvl.units, lvl.grams) for sku, lvl in ledger.moves_totals().items()}
+    assert levels == expected_stock(sales[:1] + sales[2:]), "and its stock moves"
     assert ledger.kiosk_sequence("kiosk-01") == (1, 4)
     assert [(g.first_seq, g.last_seq) for g in ledger.sequence_gaps("kiosk-01", open_only=True)] == [(2, 2)]
     monkeypatch.setattr(ledger, "insert_sale_if_new", real)
