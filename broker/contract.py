@@ -30,7 +30,8 @@ from datetime import date, datetime, timedelta
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from broker.errors import BrokerError
 
@@ -412,7 +413,24 @@ class SaleDraft(_SaleBody):
 
 
 def _canonical(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The canonical JSON of ``data``: keys sorted at every level, no spaces, UTF-8 unescaped;
+    byte for byte ``json.dumps(data, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False).encode()`` (a property test holds the two together), made by orjson in
+    a tenth of the time: every sale is hashed on the kiosk and checked on the edge."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+def _payload_hash(payload: bytes) -> str | None:
+    """The body hash of a sale *as sent*: the canonical JSON of the payload's own object
+    without ``body_hash``; None when the payload is not a JSON object."""
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    data.pop("body_hash", None)
+    return hashlib.sha256(_canonical(data)).hexdigest()
 
 
 def body_hash_of(model: BaseModel) -> str:
@@ -434,7 +452,13 @@ class Sale(_SaleBody):
     body_hash: Annotated[str, Field(pattern=_HASH_PATTERN)]
 
     @model_validator(mode="after")
-    def _hash(self) -> Sale:
+    def _hash(self, info: ValidationInfo) -> Sale:
+        # Checked on the payload as sent when :func:`decode` hands it over (one JSON parse, no
+        # model dump); a sender that writes dates or times in another valid form than this
+        # software's is checked on the model's own canonical form, as before.
+        payload = info.context.get("payload") if isinstance(info.context, dict) else None
+        if payload is not None and _payload_hash(payload) == self.body_hash:
+            return self
         if body_hash_of(self) != self.body_hash:
             raise ValueError("body_hash does not match the body")
         return self
@@ -688,7 +712,7 @@ def decode(kind: str | type[M], payload: bytes, *, max_bytes: int = MAX_PAYLOAD_
     try:
         # One parse on the hot path: a message the model accepts is a JSON object with the
         # right ``schema`` (a Literal field). Only a refusal is parsed again, to say why.
-        return model.model_validate_json(data, strict=True)
+        return model.model_validate_json(data, strict=True, context={"payload": data})
     except ValidationError as exc:
         failure = exc
     try:

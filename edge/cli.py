@@ -73,6 +73,7 @@ def _settings(args: argparse.Namespace) -> EdgeSettings:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from edge.runtime import tune_gc
     from edge.service import EdgeService  # the web stack is loaded only to run
 
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -84,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with EdgeService(settings, clock=SystemClock()) as edge:
+        tune_gc()  # once the service is built: see edge.runtime
         if args.bootstrap_owner and not edge.staff_store.list(include_inactive=True):
             password = os.environ.get("TILLPI_EDGE_OWNER_PASSWORD")
             if not password:

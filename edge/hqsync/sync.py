@@ -350,8 +350,15 @@ class HqSync:
         for i in range(0, len(ids), 500):
             part = list(ids[i : i + 500])
             marks = ",".join("?" * len(part))
-            out += [OutboxRow(int(r[0]), str(r[1]), str(r[2]), bytes(r[3]))
-                    for r in self._read(f"SELECT id, kind, ref, payload FROM hq_outbox WHERE id IN ({marks})", part)]
+            # A sale's row carries no copy of its body (an empty payload): it is read from the
+            # sale itself, found by the row's ref "<kiosk>/<sale_id>" through the sales' key.
+            out += [OutboxRow(int(r[0]), str(r[1]), str(r[2]), r[3].encode() if isinstance(r[3], str) else bytes(r[3]))
+                    for r in self._read(
+                        "SELECT o.id, o.kind, o.ref, COALESCE(s.body, o.payload) FROM hq_outbox o"
+                        " LEFT JOIN sales s ON o.kind = 'sale' AND length(o.payload) = 0"
+                        " AND s.kiosk_id = substr(o.ref, 1, instr(o.ref, '/') - 1)"
+                        " AND s.sale_id = substr(o.ref, instr(o.ref, '/') + 1)"
+                        f" WHERE o.id IN ({marks})", part)]
         return sorted(out, key=lambda r: r.id)
 
     def _encode(self, rows: Sequence[OutboxRow]) -> tuple[list[dict[str, Any]], list[int]]:

@@ -82,7 +82,9 @@ class SequenceGap:
 class SaleRows:
     """The lines, stock moves and HQ-outbox rows of newly inserted sales, waiting to be written
     with one statement per table (:meth:`flush`) rather than three per sale. Flush them in the
-    same transaction (and savepoint) as the sales they belong to."""
+    same transaction (and savepoint) as the sales they belong to. A sale's outbox row has an
+    empty payload: the HQ sender reads the body from ``sales`` (one copy of each body written,
+    not two)."""
 
     lines: list[tuple[object, ...]] = field(default_factory=list)
     moves: list[tuple[object, ...]] = field(default_factory=list)
@@ -254,7 +256,7 @@ class Ledger:
                 line.gross_minor, saved, line.net_minor, line.tax_rate_bp, line.tax_minor,
             ))
             rows.moves.append((line.sku, -(line.quantity or 0), -(line.weight_g or 0), sale.sale_id, sale.kiosk_id, finished))
-        rows.outbox.append((f"{sale.kiosk_id}/{sale.sale_id}", body, now))
+        rows.outbox.append((f"{sale.kiosk_id}/{sale.sale_id}", b"", now))  # the body stays in ``sales`` only
         return row_id
 
     def add_stock_move(self, db: sqlite3.Connection, kind: str, sku: str, *, qty: int = 0, grams: int = 0, ref: str, source: str) -> None:

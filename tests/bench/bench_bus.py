@@ -66,6 +66,7 @@ from broker.launcher import LocalBroker  # noqa: E402
 from edge.bus import EdgeMqttIngest  # noqa: E402
 from edge.ingest import IngestCore  # noqa: E402
 from edge.ledger import Ledger  # noqa: E402
+from edge.runtime import tune_gc  # noqa: E402
 from kiosk.bus import MqttKioskBus, build_client  # noqa: E402
 from kiosk.outbox import SaleOutbox  # noqa: E402
 from kiosk.simulated_seller import random_sale_draft  # noqa: E402
@@ -310,6 +311,7 @@ class Shop:
         self.edge = EdgeMqttIngest(self.broker.edge_endpoint(), IngestCore(self.ledger, store_id=STORE, clock=self.clock),
                                    store_id=STORE, clock=self.clock, **EDGE_OPTS).start()
         self.edge.wait_connected(20)
+        tune_gc()  # this process is the edge: tuned as ``tillpi edge run`` tunes its process
         (folder / "kiosks").mkdir()
         groups = [self.ids[i::procs] for i in range(procs)]
         self.procs: list[KioskProcess] = []
@@ -466,7 +468,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     dump = profile_threads() if os.environ.get("BENCH_PROFILE") else None
-
     with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
         shop = Shop(Path(tmp), args.kiosks, max(1, min(args.kiosk_procs, args.kiosks)))
         try:

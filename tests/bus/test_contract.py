@@ -7,6 +7,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from broker.contract import (
     MAX_ACKS_PER_MESSAGE,
@@ -19,6 +21,7 @@ from broker.contract import (
     SaleAcks,
     TopicError,
     TopicRef,
+    _canonical,
     alarm_topic,
     catalogue_topic,
     decode,
@@ -168,3 +171,28 @@ def test_a_body_from_older_software_without_a_newer_defaulted_field_keeps_its_ha
     ).hexdigest()
     sale = decode("sale", json.dumps(old).encode())
     assert sale.cash_rounding_minor == 0 and sale.body_hash == old["body_hash"]
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+))
+def test_the_canonical_form_is_byte_for_byte_the_sorted_compact_json_hashes_were_defined_with(value) -> None:
+    """Hashes written by earlier software (json.dumps) and by this one (orjson) must agree."""
+    data = {"v": value}
+    assert _canonical(data) == json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_a_sale_with_times_written_another_valid_way_is_checked_on_its_model(sale: Sale) -> None:
+    """The edge checks the hash on the payload as sent; a sender whose times read "+00:00"
+    where this software writes "Z" (same instant, same model) still passes on the model's form."""
+    data = json.loads(encode(sale))
+    for key in ("started_at", "finished_at"):
+        data[key] = data[key].replace("Z", "+00:00")
+    assert any("+00:00" in data[k] for k in ("started_at", "finished_at"))
+    assert decode("sale", json.dumps(data).encode()) == sale
+    data["catalogue_version"] = "another"  # a changed body is refused either way
+    with pytest.raises(ContractError) as info:
+        decode("sale", json.dumps(data).encode())
+    assert info.value.reason == "hash_mismatch"

@@ -233,3 +233,21 @@ def test_settings_refuse_nonsense() -> None:
         HqSyncSettings(backoff_initial_s=10, backoff_max_s=1)
     with pytest.raises(HqSyncConfigError):
         HqSyncSettings(hq_url="ftp://hq")
+
+
+def test_a_sale_goes_to_hq_with_its_body_read_from_the_ledger_or_from_an_older_outbox_copy(
+        ledger: Ledger, shop: Shop, client: SimulatedHqClient, hq: SimulatedHq, clock: FakeClock) -> None:
+    sold = shop.sell("k1")
+    # this software keeps one copy of the body, in the ledger's sales; an edge upgraded with
+    # unsent rows from an earlier version has the copy in the outbox row itself
+    assert _outbox(ledger.path, "SELECT length(payload) FROM hq_outbox WHERE kind = 'sale'") == [(0,)]
+    older = shop.sell("k2")
+    with ledger.transaction() as db:
+        db.execute("UPDATE hq_outbox SET payload = (SELECT body FROM sales WHERE sale_id = ?) WHERE ref = ?",
+                   (older.sale_id, f"k2/{older.sale_id}"))
+        db.execute("UPDATE sales SET body = '{}' WHERE sale_id = ?", (older.sale_id,))  # only the copy is right
+    with _sync(ledger, client, clock) as sync:
+        assert sync.run_once().accepted == 2
+    got = {s["sale_id"]: s for s in hq.sales("s1")}
+    assert got[sold.sale_id]["body_hash"] == sold.body_hash
+    assert got[older.sale_id]["body_hash"] == older.body_hash
