@@ -93,7 +93,9 @@ def _no_delay(client: mqtt.Client, userdata: object, sock: Any) -> None:
 class MqttKioskBus:
     """Connects one kiosk to the store broker (a context manager; ``close()`` is idempotent).
 
-    ``window`` sales may be unacknowledged at once; each is re-sent after ``resend_after_s``
+    ``window`` sales may be unacknowledged at once (a deep window keeps a backlog flowing while
+    the edge commits the previous batch: the burst benchmark drained about a fifth faster at
+    100 than at 50); each is re-sent after ``resend_after_s``
     without an application ack, at once when the edge application comes back online, and on
     a ``resync`` command. The MQTT session is persistent (``clean_start=False``, session
     expiry ``session_expiry_s``) and the will is a retained ``lost`` state carrying the
@@ -108,7 +110,7 @@ class MqttKioskBus:
         *,
         clock: Clock,
         software_version: str = "0",
-        window: int = 50,
+        window: int = 100,
         resend_after_s: float = 10.0,
         session_expiry_s: int = 7 * 24 * 3600,
         keepalive_s: int = 15,
