@@ -37,7 +37,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Seque
 
 import paho.mqtt.client as mqtt
 
-from broker.paho_client import disconnect_and_stop
+from broker.paho_client import build_client, disconnect_and_stop
 from broker.contract import (
     CatalogueManifest,
     CataloguePromotions,
@@ -793,8 +793,6 @@ class MqttCatalogueSync:
         reconnect_max_s: float = 2.0,
         tick_s: float = 1.0,
     ) -> None:
-        from kiosk.bus.mqtt import build_client  # the kiosk's TLS and no-delay settings
-
         self._endpoint = endpoint
         self.sync = sync
         self._tick_s = tick_s
@@ -806,8 +804,7 @@ class MqttCatalogueSync:
         self._subscribed: set[str] = set()
         self._sub_lock = threading.Lock()
         self._event_topic = kiosk_topic(sync.store_id, sync.kiosk_id, "event")
-        self._client = build_client(endpoint, client_id or f"{sync.kiosk_id}-catalogue")
-        self._client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
+        self._client = build_client(endpoint, client_id or f"{sync.kiosk_id}-catalogue", reconnect_max_s=reconnect_max_s)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

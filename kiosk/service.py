@@ -65,7 +65,8 @@ from broker.contract import (
 )
 from broker.endpoint import MqttEndpoint
 from kiosk.app_wiring import KioskRuntime, LaneDevices, demo_members, demo_staff
-from kiosk.bus.mqtt import MqttKioskBus, build_client
+from broker.paho_client import build_client
+from kiosk.bus.mqtt import MqttKioskBus
 from kiosk.catalogue_replica import CatalogueReplica
 from kiosk.catalogue_sync import CatalogueSync, MqttCatalogueSync, PromotionsBundle, SqliteReplicaStore
 from kiosk.checkout import (
@@ -443,8 +444,7 @@ class MqttKioskControl:
         self._started = False
         self._closed = False
         self.invalid = 0
-        self._client = build_client(endpoint, f"{kiosk_id}-control")
-        self._client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
+        self._client = build_client(endpoint, f"{kiosk_id}-control", reconnect_max_s=reconnect_max_s)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

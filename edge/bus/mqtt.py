@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import logging
 import select
-import socket
 import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -34,7 +32,7 @@ from broker.contract import EdgeState, edge_state_topic, encode, kiosk_filter
 from broker.endpoint import MqttEndpoint
 from edge.errors import EdgeError
 from edge.ingest import Inbound, IngestCore
-from broker.paho_speedups import install_lean_properties  # shared bus plumbing; see its docstring
+from broker.paho_client import build_client
 from retail.clock import Clock
 
 __all__ = ["EdgeBusError", "EdgeMqttIngest"]
@@ -46,14 +44,6 @@ def _pending(sock: Any) -> int:
     """Bytes a TLS socket has already decrypted (select() cannot see them)."""
     pending = getattr(sock, "pending", None)
     return pending() if pending is not None else 0
-
-
-def _no_delay(client: mqtt.Client, userdata: object, sock: Any) -> None:
-    """Send small packets at once (no Nagle): acks are a few hundred bytes."""
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):
-        log.debug("could not set TCP_NODELAY", exc_info=True)
 
 
 #: The Receive Maximum the store broker announces (Mosquitto's ``max_inflight_messages``, 20).
@@ -107,25 +97,10 @@ class EdgeMqttIngest:
         self._session = 0
         self.processed = 0  # messages handled, and in how many ledger transactions (diagnostics)
         self.batches = 0
-        install_lean_properties()  # paho's per-packet MQTT 5 properties, made cheap
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"edge-{store_id}",
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        self._client.username_pw_set(endpoint.username, endpoint.password)
-        if endpoint.ca_file is not None:
-            self._client.tls_set(
-                ca_certs=str(endpoint.ca_file),
-                certfile=str(endpoint.cert_file) if endpoint.cert_file else None,
-                keyfile=str(endpoint.key_file) if endpoint.key_file else None,
-            )
-        self._client.on_socket_open = _no_delay
         # Unacknowledged publishes (the app acks) stay within the broker's Receive Maximum (paho
         # does not apply the CONNACK's value itself, nor allow changing it once connected); a
         # small limit also keeps paho's scan of its outgoing queue on every PUBACK short.
-        self._client.max_inflight_messages_set(max_inflight)
+        self._client = build_client(endpoint, client_id or f"edge-{store_id}", manual_ack=True, max_inflight=max_inflight)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
-from broker.paho_client import disconnect_and_stop
+from broker.paho_client import build_client, disconnect_and_stop
 from broker.contract import (
     CatalogueManifest,
     CataloguePromotions,
@@ -203,15 +202,8 @@ class MqttCatalogueBus:
         self._refused: dict[int, str] = {}
         self._received: dict[str, bytes] = {}
         self._arrived = threading.Condition()
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"edge-{store_id}-catalogue",
-                             protocol=mqtt.MQTTv5)
-        client.username_pw_set(endpoint.username, endpoint.password)
-        if endpoint.ca_file is not None:
-            client.tls_set(ca_certs=str(endpoint.ca_file),
-                           certfile=str(endpoint.cert_file) if endpoint.cert_file else None,
-                           keyfile=str(endpoint.key_file) if endpoint.key_file else None)
-        client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
-        client.max_inflight_messages_set(50)
+        client = build_client(endpoint, client_id or f"edge-{store_id}-catalogue", reconnect_max_s=reconnect_max_s,
+                              max_inflight=50)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish

@@ -19,11 +19,10 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from broker.paho_client import disconnect_and_stop
+from broker.paho_client import build_client, disconnect_and_stop
 from broker.contract import alarm_topic, kiosk_filter
 from broker.endpoint import MqttEndpoint
 from edge.errors import EdgeError
@@ -75,15 +74,8 @@ class MqttMonitor:
         self._filters = [(kiosk_filter(self._store, k), 1) for k in ("state", "health", "event")]
         self._filters.append((alarm_topic(self._store), 1))
         self._alarm_prefix = alarm_topic(self._store)[:-1]  # "tillpi/<store>/alarm/"
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"edge-{self._store}-monitor",
-                             protocol=mqtt.MQTTv5)
-        client.username_pw_set(endpoint.username, endpoint.password)
-        if endpoint.ca_file is not None:
-            client.tls_set(ca_certs=str(endpoint.ca_file),
-                           certfile=str(endpoint.cert_file) if endpoint.cert_file else None,
-                           keyfile=str(endpoint.key_file) if endpoint.key_file else None)
-        client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
-        client.max_inflight_messages_set(100)
+        client = build_client(endpoint, client_id or f"edge-{self._store}-monitor", reconnect_max_s=reconnect_max_s,
+                              max_inflight=100)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kiosk.bus.mqtt import BusError, MqttKioskBus, build_client
+from kiosk.bus.mqtt import BusError, MqttKioskBus
 from kiosk.bus.planner import DeliveryPlanner
 from kiosk.bus.port import KioskBus
 from kiosk.bus.simulated import SimulatedKioskBus
 
-__all__ = ["BusError", "DeliveryPlanner", "KioskBus", "MqttKioskBus", "SimulatedKioskBus", "build_client"]
+__all__ = ["BusError", "DeliveryPlanner", "KioskBus", "MqttKioskBus", "SimulatedKioskBus"]

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import logging
 import queue
-import socket
-import ssl
 import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -40,13 +37,13 @@ from broker.contract import (
     kiosk_topic,
 )
 from broker.endpoint import MqttEndpoint
-from broker.paho_speedups import install_lean_properties
+from broker.paho_client import build_client
 from kiosk.bus.planner import DeliveryPlanner
 from kiosk.errors import KioskError
 from kiosk.outbox import JournalEntry, SaleOutbox
 from retail.clock import Clock
 
-__all__ = ["BusError", "MqttKioskBus", "build_client"]
+__all__ = ["BusError", "MqttKioskBus"]
 
 log = logging.getLogger(__name__)
 
@@ -58,36 +55,6 @@ _EDGE_BACK_MIN_AGE_S = 1.0
 
 class BusError(KioskError, ConnectionError):
     """The kiosk bus could not be set up or used."""
-
-
-def build_client(endpoint: MqttEndpoint, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
-    """A paho MQTT 5 client (callback API 2) with the endpoint's credentials and TLS (and
-    paho's per-packet MQTT 5 properties made cheap: :mod:`broker.paho_speedups`)."""
-    install_lean_properties()
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=mqtt.MQTTv5,
-        manual_ack=manual_ack,
-    )
-    client.username_pw_set(endpoint.username, endpoint.password)
-    if endpoint.ca_file is not None:
-        client.tls_set(
-            ca_certs=str(endpoint.ca_file),
-            certfile=str(endpoint.cert_file) if endpoint.cert_file else None,
-            keyfile=str(endpoint.key_file) if endpoint.key_file else None,
-            cert_reqs=ssl.CERT_REQUIRED,
-        )
-    client.on_socket_open = _no_delay
-    return client
-
-
-def _no_delay(client: mqtt.Client, userdata: object, sock: Any) -> None:
-    """Send small packets at once (no Nagle): a sale and its ack are a few hundred bytes."""
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):
-        log.debug("could not set TCP_NODELAY", exc_info=True)
 
 
 class MqttKioskBus:
@@ -138,11 +105,9 @@ class MqttKioskBus:
         self._session = 0
         self._edge_session: int | None = None
         self.sent = 0  # sale publishes issued, re-sends included (for tests and diagnostics)
-        self._client = build_client(endpoint, self._kiosk)
-        self._client.reconnect_delay_set(min_delay=0.2, max_delay=reconnect_max_s)  # type: ignore[arg-type]
         # MQTT in-flight (unPUBACKed) publishes stay within the broker's default receive maximum
         # (20); paho queues the rest of the window and sends each as a PUBACK returns.
-        self._client.max_inflight_messages_set(min(window, 20))
+        self._client = build_client(endpoint, self._kiosk, reconnect_max_s=reconnect_max_s, max_inflight=min(window, 20))
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message

@@ -67,7 +67,8 @@ from edge.bus import EdgeMqttIngest  # noqa: E402
 from edge.ingest import IngestCore  # noqa: E402
 from edge.ledger import Ledger  # noqa: E402
 from edge.runtime import tune_gc  # noqa: E402
-from kiosk.bus import MqttKioskBus, build_client  # noqa: E402
+from broker.paho_client import build_client  # noqa: E402
+from kiosk.bus import MqttKioskBus  # noqa: E402
 from kiosk.outbox import SaleOutbox  # noqa: E402
 from kiosk.simulated_seller import random_sale_draft  # noqa: E402
 from retail.clock import SystemClock  # noqa: E402
