@@ -1,6 +1,6 @@
 """Benchmark of the sale path: simulated kiosks -> private Mosquitto -> edge ingest -> acks.
 
-    python tests/bench/bench_bus.py [--kiosks 20] [--kiosk-procs 4] [--burst 250] [--rounds 3]
+    python tests/bench/bench_bus.py [--kiosks 20] [--kiosk-procs 4] [--burst 250] [--rounds 5]
                                     [--paced-seconds 10] [--rate 5]
 
 The edge (ingest + SQLite ledger, WAL, synchronous=FULL) runs in this process, as on the edge
@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kiosks", type=int, default=20)
     parser.add_argument("--kiosk-procs", type=int, default=4, help="processes the kiosks are spread over")
     parser.add_argument("--burst", type=int, default=250, help="sales per kiosk in the burst run")
-    parser.add_argument("--rounds", type=int, default=3, help="burst and bare runs, alternating; medians reported")
+    parser.add_argument("--rounds", type=int, default=5, help="burst and bare runs, alternating; medians reported")
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=5.0, help="sales per second per kiosk in the paced run")
     args = parser.parse_args(argv)
