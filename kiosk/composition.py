@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiosk.devices.drawer import CashDrawer, GpioCashDrawer, PrinterKickCashDrawer, SimulatedCashDrawer
 from kiosk.devices.health import DeviceHealth, DeviceStatus, HealthReporting
@@ -39,21 +39,15 @@ from kiosk.devices.printer import (
 )
 from kiosk.devices.scale import Scale
 from kiosk.devices.scale.factory import build_hx711_scale, build_simulated_scale
-from kiosk.devices.scanner import (
-    BarcodeScanner,
-    CameraBarcodeScanner,
-    FrameSource,
-    ImageFolderFrameSource,
-    OpenCvFrameSource,
-    Scan,
-    ScanCallback,
-    SimulatedBarcodeScanner,
-)
+from kiosk.devices.scanner import BarcodeScanner, Scan, ScanCallback, SimulatedBarcodeScanner
 from kiosk.errors import DeviceConfigError, DeviceError
 from kiosk.health import HealthCollector, HealthSources
 from kiosk.profile import CameraSettings, DeviceProfile, PinMap
 from kiosk.settings import KioskSettings
 from retail.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from kiosk.devices.scanner.frames import FrameSource
 
 __all__ = [
     "DeviceUnavailableError",
@@ -260,7 +254,10 @@ def _gpio_errors(device: str) -> Iterator[None]:
 
 def build_frame_source(camera: CameraSettings) -> FrameSource:
     """The camera's frames: a camera index (``"0"``), a V4L2 device or a video file through
-    OpenCV, or a folder of images (looped)."""
+    OpenCV, or a folder of images (looped). OpenCV is imported here, not at start-up: a kiosk
+    with a simulated scanner never loads it."""
+    from kiosk.devices.scanner.frames import ImageFolderFrameSource, OpenCvFrameSource
+
     source = camera.source.strip()
     if source.isdigit():
         return OpenCvFrameSource(int(source), width=camera.width, height=camera.height, fps=camera.fps)
@@ -323,6 +320,8 @@ def _build_printer(settings: KioskSettings, profile: DeviceProfile, *, clock: Cl
 
 def _build_scanner(settings: KioskSettings, profile: DeviceProfile, *, clock: Clock) -> BarcodeScanner:
     if settings.hardware.is_real("scanner"):
+        from kiosk.devices.scanner.camera import CameraBarcodeScanner  # OpenCV and NumPy, only for a camera
+
         return CameraBarcodeScanner(build_frame_source(profile.camera_settings()), name="scanner", clock=clock)
     return SimulatedBarcodeScanner(name="scanner", clock=clock)
 

@@ -20,7 +20,7 @@ from kivy.uix.screenmanager import FadeTransition, ScreenManager, TransitionBase
 
 from kiosk.ui import widgets as _widgets  # noqa: F401 - registers the widget classes used in .kv
 from kiosk.ui.fonts import FontFiles, prepare_fonts, register_default_font
-from kiosk.ui.memory import HeapReport, settle_heap
+from kiosk.ui.memory import HeapReport, settle_heap, trim_malloc
 from kiosk.ui.screens import KV_FILES
 from kiosk.ui.screens.base import BoundScreen, on_ui_thread
 from kiosk.ui.screens.checkout import (
@@ -40,6 +40,7 @@ from kiosk.ui.screens.checkout import (
 from kiosk.ui.screens.lookup import LookupScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.welcome import WelcomeScreen
+from kiosk.ui.text_surfaces import release_text_surfaces
 from kiosk.ui.theme import DEFAULT_THEME, Theme
 from kiosk.viewmodels.kiosk import KioskViewModel, ScreenName
 from kiosk.viewmodels.observable import Subscription
@@ -110,9 +111,12 @@ class KioskApp(App):
     """The self-checkout app shell. ``view_models`` is the plain-Python state it shows.
 
     ``fonts`` defaults to Noto Sans CJK SC prepared in ``font_cache``; ``transition`` to a
-    short fade (tests pass ``NoTransition()``). ``settle_heap``: once the first frame is
-    drawn, collect, trim and freeze the start-up heap (:mod:`kiosk.ui.memory`), so garbage
-    collection never pauses a scan to walk the widget tree.
+    short fade (tests pass ``NoTransition()``). Screens are built when first shown
+    (:meth:`screen`). ``settle_heap``: once the first frame is drawn, and again after a screen
+    is built, collect, trim and freeze the heap (:mod:`kiosk.ui.memory`), so garbage collection
+    never pauses a scan to walk the widget tree; and each time the welcome screen is back after
+    a sale, trim again, so what the sale's screens freed goes back to the system instead of
+    staying in the C heap.
     """
 
     title = "tillpi"
@@ -136,6 +140,8 @@ class KioskApp(App):
         self.runtime = runtime  # a kiosk.app_wiring.KioskRuntime, started on_start, closed on_stop
         self._poll_s = poll_s
         self._settle_heap = settle_heap
+        self._after_sale = Clock.create_trigger(self._settle_after_sale, 0)
+        self._after_new_screen = Clock.create_trigger(self._settle, 0)
         self.heap_report: HeapReport | None = None
         self._tick_s = tick_s
         self._events: list[Any] = []
@@ -154,21 +160,15 @@ class KioskApp(App):
             cache = self._font_cache or Path(self.user_data_dir) / "fonts"
             fonts = prepare_fonts(cache)
         register_default_font(fonts)
+        release_text_surfaces()
         load_kv()
         root = KioskRoot()
         root.on_cancel_help = self.view_models.cancel_help
         manager: ScreenManager = root.ids.screens
         manager.transition = self._transition if self._transition is not None else FadeTransition(duration=0.15)
-        view_models = self.view_models.screen_view_models
-        for name, cls in SCREEN_CLASSES.items():
-            screen = cls(name=name.value)
-            if isinstance(screen, ScanScreen):
-                screen.shop_name = self.view_models.shop_name
-            manager.add_widget(screen)
-            screen.bind_view_model(view_models[name])
-        manager.current = self.view_models.screen.value
         self.kiosk_root = root
         self.screen_manager = manager
+        manager.current = self.screen(self.view_models.screen).name
         self._subscription = self.view_models.on_change(self._view_models_changed)
         self._apply_root(frozenset({"*"}))
         return root
@@ -192,10 +192,29 @@ class KioskApp(App):
     def _settle(self, _dt: float = 0.0) -> None:
         self.heap_report = settle_heap()
 
+    def _settle_after_sale(self, _dt: float) -> None:
+        trim_malloc()
+
     def screen(self, name: ScreenName | str) -> BoundScreen:
-        if self.screen_manager is None:
+        """The screen ``name``, built and bound to its view-model if it is not built yet.
+
+        Screens are built when first shown, not at start-up: a screen's widgets, their
+        textures and the font faces of its type sizes cost memory only once a shopper has
+        needed it (most sales never see the lookup, the attendant's or the price screens).
+        """
+        manager = self.screen_manager
+        if manager is None:
             raise RuntimeError("the app is not built yet")
-        return self.screen_manager.get_screen(ScreenName(name).value)
+        key = ScreenName(name)
+        if not manager.has_screen(key.value):
+            screen = SCREEN_CLASSES[key](name=key.value)
+            if isinstance(screen, ScanScreen):
+                screen.shop_name = self.view_models.shop_name
+            manager.add_widget(screen)
+            screen.bind_view_model(self.view_models.screen_view_models[key])
+            if self._settle_heap and self.heap_report is not None:
+                self._after_new_screen()  # its widgets join the frozen heap, as those built at start
+        return manager.get_screen(key.value)
 
     def _view_models_changed(self, names: frozenset[str]) -> None:
         on_ui_thread(lambda: self._apply_root(names))
@@ -205,7 +224,9 @@ class KioskApp(App):
         if root is None or manager is None:
             return
         if manager.current != vm.screen.value:
-            manager.current = vm.screen.value
+            manager.current = self.screen(vm.screen).name
+            if vm.screen is ScreenName.WELCOME and self._settle_heap:
+                self._after_sale()
         root.help_shown = vm.help_requested
         root.help_message = vm.help_text
         root.help_cancel_text = vm.cancel_help_text
@@ -216,6 +237,8 @@ class KioskApp(App):
         for event in self._events:
             event.cancel()
         self._events.clear()
+        self._after_sale.cancel()
+        self._after_new_screen.cancel()
         if self.runtime is not None:
             self.runtime.close()
         if self._subscription is not None:

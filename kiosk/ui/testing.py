@@ -215,7 +215,7 @@ class UiDriver:
         if head == "root":
             node: Widget = self.app.root
         else:
-            node = self.app.screen_manager.get_screen(head)
+            node = self.app.screen(head)
         for key in ids:
             found = node.ids.get(key)
             if found is None:

@@ -4,6 +4,9 @@ Sizes are in pixels of the 1280×800 10" touchscreen. The rules the screens foll
 tests check:
 
 * body text ≥ 28 px, totals ≥ 48 px, touch targets ≥ 80 px tall;
+* every text of the sale screens uses one of the type sizes below, never a size in between:
+  each size and weight in use opens its own Noto Sans CJK face, and each face holds about
+  2.4 MB (its subroutines, glyph index and character map) for as long as the app runs;
 * text/background pairs meet WCAG AAA contrast (≥ 7:1) for body text, ≥ 4.5:1 for large;
 * the primary action sits bottom-right (one hand, right or left, reaches it from the side).
 """
@@ -67,7 +70,8 @@ class Theme:
     font_title: int = 44
     font_total: int = 64
     font_hero: int = 72
-    font_start: int = 56
+    font_start: int = 56  # also the amount being entered or weighed
+    font_display: int = 110  # the live weight on the produce scale
     # touch and spacing (px)
     touch_min: int = 80
     button_height: int = 96
@@ -79,6 +83,10 @@ class Theme:
     radius: int = 14
     line_height: int = 104  # a basket line: name over quantity
     line_saving_extra: int = 40  # a line with a saving under it
+
+    def type_sizes(self) -> frozenset[int]:
+        """The type sizes the screens may use (see the module docstring)."""
+        return frozenset(getattr(self, name) for name in self.__slots__ if name.startswith("font_"))
 
     def text_pairs(self) -> dict[str, tuple[RGBA, RGBA]]:
         """The text/background pairs the screens use, for contrast checks."""

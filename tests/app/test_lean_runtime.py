@@ -1,10 +1,12 @@
 """What keeps the running kiosk quick and small: pinyin dictionaries let go after a replica is
 built, a bagging countdown that changes the screens once a second (not every tick), a heap
-settled and frozen after start-up, and no multisampling unless asked for."""
+settled and frozen after start-up, no multisampling unless asked for, and OpenCV and NumPy
+(about 45 MB) loaded only for a camera scanner."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
 import sys
 
 import pytest
@@ -86,3 +88,27 @@ def test_display_settings_turn_multisampling_off_by_default_and_refuse_odd_value
     assert DisplaySettings(multisamples=4).multisamples == 4
     with pytest.raises(UiSettingsError):
         DisplaySettings(multisamples=3)
+
+
+_LOADED = "import sys; print(' '.join(m for m in ('cv2', 'numpy') if m in sys.modules))"
+
+
+def _modules_loaded_after(code: str) -> str:
+    """Run ``code`` in a fresh interpreter; which of OpenCV and NumPy it loaded."""
+    done = subprocess.run([sys.executable, "-c", f"{code}\n{_LOADED}"], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_a_simulated_lane_runs_without_opencv_or_numpy() -> None:
+    code = (
+        "import kiosk.composition\n"
+        "from kiosk.app_wiring import ImmediateScheduler, build_simulated_runtime\n"
+        "lane = build_simulated_runtime(scheduler=ImmediateScheduler(), print_in_background=False)\n"
+        "lane.runtime.close()"
+    )
+    assert _modules_loaded_after(code) == ""
+
+
+def test_the_camera_scanner_brings_opencv_when_it_is_asked_for() -> None:
+    code = "from kiosk.devices.scanner import CameraBarcodeScanner, GeneratedFrameSource"
+    assert _modules_loaded_after(code) == "cv2 numpy"

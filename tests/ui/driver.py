@@ -70,10 +70,18 @@ def _run_in_thread(target: Any) -> None:
 
 
 # -- scenarios ---------------------------------------------------------------------------------
+def _type_faces(widgets: Iterator[Any]) -> list[list[Any]]:
+    """The ``[font_size, bold]`` pairs of the labels among ``widgets`` (one font face each)."""
+    from kivy.uix.label import Label
+
+    return sorted({(w.font_size, bool(w.bold)) for w in widgets if isinstance(w, Label)})
+
+
 def scenario_welcome(ui: Any, vm: Any) -> Iterator[Any]:
     manager = ui.app.screen_manager
     yield from ui.settle(2)
     ui.result["current_at_start"] = manager.current
+    ui.result["screens_at_start"] = list(manager.screen_names)
     yield from ui.screenshot("welcome_en")
     ui.result["welcome_en"] = _texts(ui, "welcome", WELCOME_IDS)
     ui.result["buttons"] = {key: ui.geometry(f"welcome.{key}") for key in BUTTONS["welcome"]}
@@ -89,8 +97,19 @@ def scenario_welcome(ui: Any, vm: Any) -> Iterator[Any]:
     yield from ui.tap_at(40, ui.app.root.height - 40)
     yield ui.wait_for(lambda: manager.current == "scan" and not manager.transition.is_active, "scan screen")
     ui.result["current_after_blank_touch"] = manager.current
+    ui.result["screens_after_start"] = list(manager.screen_names)
     yield from ui.screenshot("scan_empty_en")
     ui.result["scan_empty_en"] = _texts(ui, "scan", SCAN_IDS)
+    # every sale screen built (as if each had been shown): the type sizes they draw text in
+    from kiosk.ui.app import SCREEN_CLASSES
+
+    screens = [ui.app.screen(name) for name in SCREEN_CLASSES]
+    yield from ui.settle(2)
+    ui.result["type_faces"] = _type_faces(w for screen in screens for w in screen.walk(restrict=True))
+    ui.result["type_faces"] += _type_faces(ui.app.root.walk(restrict=True))
+    labels = [w for screen in screens for w in screen.walk(restrict=True) if hasattr(w, "_label")]
+    ui.result["labels_drawn"] = sum(1 for w in labels if w.texture is not None)
+    ui.result["labels_keeping_text_surface"] = sum(1 for w in labels if getattr(w._label, "_surface", None) is not None)
 
 
 def scenario_checkout(ui: Any, vm: Any) -> Iterator[Any]:

@@ -7,17 +7,27 @@ the decoding pipeline and the frame-agreement rule.
 * :class:`SimulatedBarcodeScanner`: the simulator with a person's verbs.
 * :class:`DecodePipeline`: ``decode_image`` (single image) and ``decode_frame`` (live).
 * :class:`FrameAgreement`: pure; when reads across frames become a scan.
+
+The camera adapter, the frame sources, the decoders and the barcode renderer need OpenCV and
+NumPy (about 45 MB resident on a kiosk). Their names are imported from their modules on first
+use, so a kiosk whose scanner is simulated never loads those libraries.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from kiosk.devices.scanner.agreement import FrameAgreement
-from kiosk.devices.scanner.camera import CameraBarcodeScanner
-from kiosk.devices.scanner.decoding import DecodePipeline, Decoded, default_validator
 from kiosk.devices.scanner.errors import FrameSourceUnavailableError, ScannerConfigError, ScannerError
-from kiosk.devices.scanner.frames import FrameSource, GeneratedFrameSource, ImageFolderFrameSource, OpenCvFrameSource
+from kiosk.devices.scanner.gtin import default_validator
 from kiosk.devices.scanner.model import Scan
 from kiosk.devices.scanner.port import BarcodeScanner, ScanCallback
-from kiosk.devices.scanner.render import place_in_frame, render_barcode
 from kiosk.devices.scanner.simulated import SimulatedBarcodeScanner
+
+if TYPE_CHECKING:
+    from kiosk.devices.scanner.camera import CameraBarcodeScanner
+    from kiosk.devices.scanner.decoding import DecodePipeline, Decoded
+    from kiosk.devices.scanner.frames import FrameSource, GeneratedFrameSource, ImageFolderFrameSource, OpenCvFrameSource
+    from kiosk.devices.scanner.render import place_in_frame, render_barcode
 
 __all__ = [
     "BarcodeScanner",
@@ -39,3 +49,25 @@ __all__ = [
     "place_in_frame",
     "render_barcode",
 ]
+
+_NEEDS_OPENCV = {
+    "CameraBarcodeScanner": "camera",
+    "DecodePipeline": "decoding",
+    "Decoded": "decoding",
+    "FrameSource": "frames",
+    "GeneratedFrameSource": "frames",
+    "ImageFolderFrameSource": "frames",
+    "OpenCvFrameSource": "frames",
+    "place_in_frame": "render",
+    "render_barcode": "render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name that needs OpenCV or NumPy from its module, on first use (PEP 562)."""
+    module = _NEEDS_OPENCV.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

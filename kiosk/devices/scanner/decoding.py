@@ -24,14 +24,14 @@ agreement on top is :mod:`kiosk.devices.scanner.agreement`'s job).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import cv2
 import numpy as np
 
-from kiosk.devices.scanner.gtin import canonical_gtin
+from kiosk.devices.scanner.gtin import Validator, canonical_gtin, default_validator
 from kiosk.devices.scanner.model import (
     CODE128,
     DATABAR,
@@ -62,9 +62,6 @@ logger = logging.getLogger(__name__)
 
 Box = tuple[int, int, int, int]
 """x0, y0, x1, y1 in the coordinates of the image that was decoded."""
-
-Validator = Callable[[str, str], bool]
-"""``validate(text, symbology) -> bool``: a last word on a read before it is accepted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,13 +203,6 @@ def code_key(text: str, symbology: str) -> tuple[str, str] | None:
             flat = "01" + flat
         return ("GS1" if symbology != CODE128 else CODE128, flat)
     return (symbology, text)
-
-
-def default_validator(text: str, symbology: str) -> bool:
-    """EAN/UPC must pass the GTIN check digit; other symbologies carry their own checks."""
-    if symbology in EAN_UPC:
-        return canonical_gtin(text, symbology) is not None
-    return bool(text)
 
 
 def _clahe(gray: np.ndarray) -> np.ndarray:

@@ -1,12 +1,21 @@
-"""The scanner's view of a GTIN read: delegates every rule to :mod:`retail.barcodes`."""
+"""The scanner's view of a GTIN read: delegates every rule to :mod:`retail.barcodes`.
+
+Pure: the simulated scanner validates its codes here without loading the decoders (OpenCV).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from kiosk.devices.scanner.model import EAN_UPC
 from retail.barcodes import expand_upce as _expand_upce
 from retail.barcodes import validate_gtin
 from retail.errors import BarcodeError
 
-__all__ = ["canonical_gtin", "expand_upce", "gtin_check_digit_ok"]
+__all__ = ["Validator", "canonical_gtin", "default_validator", "expand_upce", "gtin_check_digit_ok"]
+
+Validator = Callable[[str, str], bool]
+"""``validate(text, symbology) -> bool``: a last word on a read before it is accepted."""
 
 
 def gtin_check_digit_ok(digits: str) -> bool:
@@ -41,3 +50,10 @@ def canonical_gtin(text: str, symbology: str) -> str | None:
         return validate_gtin(digits) if len(digits) == 13 else None
     except BarcodeError:
         return None
+
+
+def default_validator(text: str, symbology: str) -> bool:
+    """EAN/UPC must pass the GTIN check digit; other symbologies carry their own checks."""
+    if symbology in EAN_UPC:
+        return canonical_gtin(text, symbology) is not None
+    return bool(text)

@@ -7,9 +7,8 @@ import threading
 
 from kiosk.devices.health import DeviceHealth, DeviceStatus
 from kiosk.devices.scanner._status import HealthState
-from kiosk.devices.scanner.decoding import Validator, default_validator
 from kiosk.devices.scanner.errors import ScannerConfigError
-from kiosk.devices.scanner.gtin import canonical_gtin
+from kiosk.devices.scanner.gtin import Validator, canonical_gtin, default_validator
 from kiosk.devices.scanner.model import EAN13, EAN_UPC, Scan
 from kiosk.devices.scanner.port import ScanCallback
 from retail.clock import Clock, SystemClock

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from kiosk.ui.screens.base import BoundScreen, bound_screen
 from kiosk.ui.theme import hex_colour
 from kiosk.ui.widgets import CategoryButton, ItemTile
+from kiosk.viewmodels.lookup import Tile
 
-__all__ = ["LookupScreen"]
+__all__ = ["LookupScreen", "tile_data"]
+
+
+def tile_data(tile: Tile, choose: Callable[[str], None]) -> dict[str, Any]:
+    """The RecycleView data of one tile (an :class:`ItemTile`)."""
+    return {
+        "sku": tile.sku, "name": tile.name, "price_text": tile.price_text, "initial": tile.initial,
+        "picture": tile.picture, "tile_colour": hex_colour(tile.colour), "choose": choose,
+    }
 
 
 class _LookupBase(BoundScreen):
@@ -27,18 +39,11 @@ class _LookupBase(BoundScreen):
         tiles = vm.tiles
         if tiles != self._last_tiles:
             self._last_tiles = tiles
-            grid = self.ids.tiles
-            grid.clear_widgets()
-            for tile in tiles:
-                widget = ItemTile(
-                    sku=tile.sku, name=tile.name, price_text=tile.price_text, initial=tile.initial,
-                    picture=tile.picture, tile_colour=hex_colour(tile.colour),
-                )
-                widget.bind(on_release=lambda w: vm.choose(w.sku))
-                grid.add_widget(widget)
+            self.ids.tile_scroll.data = [tile_data(tile, vm.choose) for tile in tiles]
             self.ids.tile_scroll.scroll_y = 1
 
     def tile(self, sku: str) -> ItemTile:
+        """The tile of ``sku`` among those in sight."""
         for child in self.ids.tiles.children:
             if child.sku == sku:
                 return child

@@ -94,6 +94,12 @@ class PairingApp(App):
         self.screen_manager = manager
         return manager
 
+    def screen(self, name: str) -> BoundScreen:
+        """The screen called ``name`` (this app has one: ``"pairing"``), as on the kiosk app."""
+        if self.screen_manager is None:
+            raise RuntimeError("the app is not built yet")
+        return self.screen_manager.get_screen(name)
+
     def request_help(self) -> None:
         """The top bar's help button: nothing to call on an unpaired kiosk."""
 
