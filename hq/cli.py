@@ -69,16 +69,17 @@ def _parser() -> argparse.ArgumentParser:
 def _run(settings: Settings, host: str, port: int, log_level: str, workers: int = 1) -> int:
     import uvicorn
 
-    from hq.app import create_app
+    from hq.app import create_app, tune_gc
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers <= 1:
+        tune_gc()
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=False)
         return 0
     # Several processes: uvicorn imports the app factory in each worker, which reads its settings
     # from the environment, so the database URL given here is handed down that way.
     os.environ["TILLPI_HQ_DATABASE_URL"] = settings.database_url
-    uvicorn.run("hq.app:create_app", factory=True, host=host, port=port, log_level=log_level,
+    uvicorn.run("hq.app:served_app", factory=True, host=host, port=port, log_level=log_level,
                 access_log=False, workers=workers)
     return 0
 

@@ -8,6 +8,7 @@ analyst see every store, a store manager only theirs).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -40,12 +41,14 @@ SESSION_COOKIE = "tillpi_hq_session"
 
 @dataclass(frozen=True)
 class HqContext:
-    """What every request needs; built once by :func:`hq.app.create_app`."""
+    """What every request needs; built once by :func:`hq.app.create_app`. ``ingest_slots``
+    admits ``settings.ingest_concurrency`` sync batches of this process at a time."""
 
     settings: Settings
     db: Database
     clock: Clock
     passwords: PasswordHashing
+    ingest_slots: AbstractContextManager[object]
 
     @property
     def secret(self) -> str:

@@ -1,8 +1,9 @@
 """HQ's tables, as SQLAlchemy 2 typed ORM classes. Schema changes go through hq/migrations.
 
 Money columns are integer minor units (BIGINT). Sales are kept exactly once, keyed by
-``(store_id, kiosk_id, sale_id)``; ``daily_*`` tables are rollups updated in the same
-transaction as the sales they count, so chain-wide queries never scan sale lines.
+``(store_id, kiosk_id, sale_id)``; ``daily_*`` tables and ``chain_monthly_products`` are
+rollups updated in the same transaction as the sales they count, so chain-wide queries never
+scan sale lines.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "CatalogueVersion",
+    "ChainMonthlyProduct",
     "DailyPayment",
     "DailyProduct",
     "DailySales",
@@ -301,6 +303,23 @@ class DailyProduct(Base):
 # a chain summary reads a period's product rollups from this index alone (PostgreSQL)
 Index("ix_daily_products_date_sku", DailyProduct.business_date, DailyProduct.sku, DailyProduct.category,
       postgresql_include=["units", "weight_g", "revenue_minor", "name"])
+
+
+class ChainMonthlyProduct(Base):
+    """The whole chain's ``daily_products`` summed per month (``month`` is its first day), so a
+    chain summary over whole months reads a few thousand rows instead of every store's days.
+    Each row is exactly the sum of the month's daily rows with its ``(sku, category)``; ``name``
+    is the greatest of their names (what a summary shows)."""
+
+    __tablename__ = "chain_monthly_products"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    units: Mapped[int] = mapped_column(BigInteger)
+    weight_g: Mapped[int] = mapped_column(BigInteger)
+    revenue_minor: Mapped[int] = mapped_column(Minor)
 
 
 class DailyPayment(Base):

@@ -35,7 +35,7 @@ class _Strict(BaseModel):
 
 
 class SaleLineIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     sku: Annotated[str, Field(min_length=1, max_length=64)]
     name: Annotated[str, Field(max_length=200)]
@@ -57,7 +57,7 @@ class SaleLineIn(BaseModel):
 
 
 class SaleTotalsIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     subtotal_minor: NonNegMinor
     savings_minor: NonNegMinor
@@ -66,7 +66,7 @@ class SaleTotalsIn(BaseModel):
 
 
 class PaymentIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     method: Annotated[str, Field(pattern=r"^[a-z_]{1,20}$")]
     amount_minor: Annotated[StrictInt, Field(ge=1, le=MAX_MINOR)]
@@ -74,9 +74,11 @@ class PaymentIn(BaseModel):
 
 class SaleBodyIn(BaseModel):
     """The kiosk's sale (bus contract ``tillpi.sale/1``) as HQ needs it. Unknown fields are
-    kept (they are part of the body and of its hash) but not read."""
+    allowed and kept in the stored body (they are part of it and of its hash); the model itself
+    ignores them, here and in the lines, totals and payments, since copying them into every
+    checked sale would only cost time."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     sale_id: SaleId
     store_id: Id

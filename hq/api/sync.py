@@ -36,7 +36,9 @@ def post_batch(batch: SyncBatchIn, ctx: Ctx, edge: EdgeCaller) -> Response:
     if len(batch.items) > ctx.settings.max_batch_items:
         raise HTTPException(413,
                             f"at most {ctx.settings.max_batch_items} items per batch")
-    result = ingest.apply_batch(ctx.db, batch, ctx.clock.now())
+    received = ctx.clock.now()
+    with ctx.ingest_slots:  # a few batches at a time per process (Settings.ingest_concurrency)
+        result = ingest.apply_batch(ctx.db, batch, received)
     log.info("batch %s of %s: %d accepted, %d duplicate, %d conflict, %d rejected", batch.batch_id,
              batch.store_id, result.accepted, result.duplicates, result.conflicts, result.rejected)
     # The result is built by the service from checked values: serialise it once, straight to JSON

@@ -21,9 +21,10 @@ splicing its ``body_hash`` back in; the batch's sales, lines and payments are st
 ``COPY`` into per-connection temporary staging tables (``ON COMMIT DELETE ROWS``, no WAL); one
 statement then inserts the sales (``ON CONFLICT DO NOTHING RETURNING``), their lines (with the
 category looked up in the catalogue) and payments, and adds the day's rollup deltas computed in
-SQL (``INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE``). Stored hashes are read only
-for the keys that were not inserted (repeats), by exact key. SQLite takes the same steps with
-``executemany`` and rollups summed in Python.
+SQL (``INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE``). The chain's month rows
+(``chain_monthly_products``), which every store's batches share, get their deltas last, just
+before the commit. Stored hashes are read only for the keys that were not inserted (repeats), by
+exact key. SQLite takes the same steps with ``executemany`` and rollups summed in Python.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Date, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ from sqlalchemy.orm import Session
 from hq.db import Database
 from hq.errors import NotFoundError
 from hq.models import (
+    ChainMonthlyProduct,
     DailyPayment,
     DailyProduct,
     DailySales,
@@ -71,7 +73,8 @@ from hq.schemas import (
     SyncItemResult,
 )
 
-__all__ = ["apply_batch", "body_hash", "canonical_json", "ingest_batch", "rebuild_rollups", "reconciliation"]
+__all__ = ["apply_batch", "body_hash", "canonical_json", "ingest_batch", "rebuild_chain_months", "rebuild_rollups",
+           "reconciliation"]
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +286,8 @@ def _write(session: Session, store: Store, batch: SyncBatchIn, prepared: _Prepar
         session.connection().execute(SyncConflict.__table__.insert(), conflicts)
     _upsert_cursors(session, store.store_id, cursor, now)
     times = _record_batch(session, store, batch, now, sum(1 for r in results if r and r.status == "accepted"))
+    if inserted and _is_pg(session):
+        session.connection().exec_driver_sql(_PG_ADD_MONTHS)  # last: see _PG_ADD_MONTHS
 
     final = [r for r in results if r is not None]
     counts: dict[str, int] = defaultdict(int)
@@ -352,6 +357,7 @@ def _categories(session: Session, skus: set[str]) -> dict[str, str]:
 _STAGE_SALES = "tillpi_stage_sales"
 _STAGE_LINES = "tillpi_stage_lines"
 _STAGE_PAYS = "tillpi_stage_payments"
+_STAGE_MONTHS = "tillpi_stage_months"
 
 _STAGE_DDL = f"""
 CREATE TEMP TABLE IF NOT EXISTS {_STAGE_SALES} (
@@ -367,6 +373,10 @@ CREATE TEMP TABLE IF NOT EXISTS {_STAGE_LINES} (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS {_STAGE_PAYS} (
     kiosk_id text NOT NULL, sale_id text NOT NULL, method text NOT NULL, amount_minor bigint NOT NULL
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE_MONTHS} (
+    month date NOT NULL, sku text NOT NULL, category text NOT NULL, name text NOT NULL, units bigint NOT NULL,
+    weight_g bigint NOT NULL, revenue_minor bigint NOT NULL
 ) ON COMMIT DELETE ROWS
 """
 
@@ -378,7 +388,9 @@ _PAY_COLS = ("kiosk_id", "sale_id", "method", "amount_minor")
 
 # Every write of a batch in one statement. The data-modifying CTEs share one snapshot; the lines,
 # payments and rollups join what ``ins`` RETURNs, so a sale that was already stored adds nothing.
-# Rollup rows are upserted in key order (no deadlock between two batches of one store).
+# Rollup rows are upserted in key order (no deadlock between two batches of one store). The chain's
+# month rows are shared by every store, so their deltas (by the category and name of the day's
+# row, as a summary groups them) are only staged here and added last, by :data:`_PG_ADD_MONTHS`.
 _PG_APPLY = f"""
 WITH ins AS (
     INSERT INTO sales (store_id, kiosk_id, sale_id, seq, body_hash, business_date, finished_at, currency,
@@ -413,14 +425,24 @@ WITH ins AS (
         transactions = d.transactions + EXCLUDED.transactions, revenue_minor = d.revenue_minor + EXCLUDED.revenue_minor,
         units = d.units + EXCLUDED.units, savings_minor = d.savings_minor + EXCLUDED.savings_minor,
         tax_minor = d.tax_minor + EXCLUDED.tax_minor
+), day_lines AS (
+    SELECT business_date, sku, (array_agg(name ORDER BY id))[1] AS name,
+           (array_agg(category ORDER BY id))[1] AS category, sum(units) AS units, sum(weight_g) AS weight_g, sum(net_minor) AS revenue_minor
+    FROM lines GROUP BY business_date, sku
 ), day_products AS (
     INSERT INTO daily_products AS d (store_id, business_date, sku, name, category, units, weight_g, revenue_minor)
-    SELECT %(store)s, business_date, sku, (array_agg(name ORDER BY id))[1], (array_agg(category ORDER BY id))[1],
-           sum(units), sum(weight_g), sum(net_minor)
-    FROM lines GROUP BY business_date, sku ORDER BY business_date, sku
+    SELECT %(store)s, business_date, sku, name, category, units, weight_g, revenue_minor
+    FROM day_lines ORDER BY business_date, sku
     ON CONFLICT (store_id, business_date, sku) DO UPDATE SET
         units = d.units + EXCLUDED.units, weight_g = d.weight_g + EXCLUDED.weight_g,
         revenue_minor = d.revenue_minor + EXCLUDED.revenue_minor
+    RETURNING business_date, sku, name, category
+), month_deltas AS (
+    INSERT INTO {_STAGE_MONTHS} (month, sku, category, name, units, weight_g, revenue_minor)
+    SELECT date_trunc('month', l.business_date)::date, l.sku, d.category, max(d.name), sum(l.units),
+           sum(l.weight_g), sum(l.revenue_minor)
+    FROM day_lines l JOIN day_products d ON d.business_date = l.business_date AND d.sku = l.sku
+    GROUP BY 1, 2, 3
 ), day_payments AS (
     INSERT INTO daily_payments AS d (store_id, business_date, method, payments, amount_minor)
     SELECT %(store)s, business_date, method, count(*), sum(amount_minor)
@@ -429,6 +451,18 @@ WITH ins AS (
         payments = d.payments + EXCLUDED.payments, amount_minor = d.amount_minor + EXCLUDED.amount_minor
 )
 SELECT kiosk_id, sale_id FROM ins
+"""
+
+
+# The staged month deltas, added just before the commit: the row locks every store's batches
+# share are held for the commit alone, and taken in key order (no deadlock).
+_PG_ADD_MONTHS = f"""
+INSERT INTO chain_monthly_products AS m (month, sku, category, name, units, weight_g, revenue_minor)
+SELECT month, sku, category, max(name), sum(units), sum(weight_g), sum(revenue_minor)
+FROM {_STAGE_MONTHS} GROUP BY month, sku, category ORDER BY month, sku, category
+ON CONFLICT (month, sku, category) DO UPDATE SET
+    name = GREATEST(m.name, EXCLUDED.name), units = m.units + EXCLUDED.units,
+    weight_g = m.weight_g + EXCLUDED.weight_g, revenue_minor = m.revenue_minor + EXCLUDED.revenue_minor
 """
 
 
@@ -455,7 +489,7 @@ def _pg_insert_sales(session: Session, store: Store, batch_id: str, new: list[_S
         sales.append((k, sid, e.item.seq, e.item.body_hash, s.business_date, s.finished_at, s.currency,
                       t.subtotal_minor, t.savings_minor, t.total_minor, t.tax_minor, units, s.member_id, e.text))
     with raw.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(f"SELECT to_regclass('pg_temp.{_STAGE_PAYS}') IS NOT NULL")
+        cur.execute(f"SELECT to_regclass('pg_temp.{_STAGE_MONTHS}') IS NOT NULL")
         row = cur.fetchone()
         if not (row and row[0]):
             cur.execute(_STAGE_DDL)
@@ -534,6 +568,7 @@ def _sqlite_insert_sales(session: Session, store: Store, batch_id: str, new: lis
     if pays:
         conn.execute(SalePayment.__table__.insert(), pays)
     _upsert_rollups(session, roll)
+    _add_months(session, store.store_id, roll.products)
     return set(inserted)
 
 
@@ -562,6 +597,49 @@ def _upsert_rollups(session: Session, roll: _Rollups) -> None:
             dict(store_id=s, business_date=d, method=m, payments=v[0], amount_minor=v[1])
             for (s, d, m), v in sorted(roll.payments.items())
         ], ["payments", "amount_minor"])
+
+
+def _day_product_labels(session: Session, store_id: str,
+                        keys: list[tuple[date, str]]) -> dict[tuple[date, str], tuple[str, str]]:
+    """``(name, category)`` of the store's ``daily_products`` rows with these ``(day, sku)`` keys."""
+    found: dict[tuple[date, str], tuple[str, str]] = {}
+    days = sorted({d for d, _ in keys})
+    for chunk in _chunks(sorted({sku for _, sku in keys}), 900):
+        rows = session.execute(
+            select(DailyProduct.business_date, DailyProduct.sku, DailyProduct.name, DailyProduct.category)
+            .where(DailyProduct.store_id == store_id, DailyProduct.business_date.in_(days),
+                   DailyProduct.sku.in_(chunk)))
+        for d, sku, name, category in rows:
+            found[(d, sku)] = (name, category)
+    return found
+
+
+def _add_months(session: Session, store_id: str, products: dict[tuple[str, date, str], list[Any]]) -> None:
+    """Add a batch's product deltas (``products``, keyed like the store's daily rows) to the
+    chain's month rows, under the name and category of the day's row (a repeat of that day
+    keeps the first), as a summary groups the daily rows."""
+    if not products:
+        return
+    labels = _day_product_labels(session, store_id, [(d, sku) for _, d, sku in products])
+    months: dict[tuple[date, str, str], list[Any]] = {}
+    for (_, d, sku), (_, _, units, weight_g, revenue) in products.items():
+        name, category = labels[(d, sku)]
+        row = months.setdefault((d.replace(day=1), sku, category), [name, 0, 0, 0])
+        row[0] = max(row[0], name)
+        row[1] += units
+        row[2] += weight_g
+        row[3] += revenue
+    table = ChainMonthlyProduct.__table__
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["month", "sku", "category"],
+        set_={"name": _greatest(session, table.c.name, stmt.excluded.name),
+              **{c: table.c[c] + stmt.excluded[c] for c in ("units", "weight_g", "revenue_minor")}},
+    )
+    session.connection().execute(stmt, [
+        dict(month=m, sku=sku, category=category, name=v[0], units=v[1], weight_g=v[2], revenue_minor=v[3])
+        for (m, sku, category), v in sorted(months.items())
+    ])
 
 
 def _check_refund(store: Store, ev: EventItemIn) -> tuple[date | None, str]:
@@ -678,7 +756,8 @@ def reconciliation(session: Session, store_id: str, start: date, end: date,
 
 def rebuild_rollups(session: Session, store_id: str | None = None) -> None:
     """Recompute the daily rollups from ``sales``, ``sale_lines`` and ``sale_payments`` with SQL
-    aggregates (repair tool; ingest keeps them current by itself)."""
+    aggregates, then the chain's month rows from them (repair tool; ingest keeps them current
+    by itself)."""
     where_s = [] if store_id is None else [Sale.store_id == store_id]
     # lines and payments are reached through their store's sales (they have no store index)
     of_store = select(Sale.id).where(Sale.store_id == store_id)
@@ -703,3 +782,23 @@ def rebuild_rollups(session: Session, store_id: str | None = None) -> None:
         select(SalePayment.store_id, SalePayment.business_date, SalePayment.method, func.count(),
                func.sum(SalePayment.amount_minor))
         .where(*where_p).group_by(SalePayment.store_id, SalePayment.business_date, SalePayment.method)))
+    rebuild_chain_months(session)
+
+
+def _month_of(session: Session, day: Any) -> Any:
+    """SQL for the first day of ``day``'s month."""
+    if _is_pg(session):
+        return cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month")
+
+
+def rebuild_chain_months(session: Session) -> None:
+    """Recompute ``chain_monthly_products`` from ``daily_products`` (after the daily rollups
+    were rebuilt or written in bulk)."""
+    session.execute(ChainMonthlyProduct.__table__.delete())
+    month = _month_of(session, DailyProduct.business_date)
+    session.execute(insert(ChainMonthlyProduct).from_select(
+        ["month", "sku", "category", "name", "units", "weight_g", "revenue_minor"],
+        select(month, DailyProduct.sku, DailyProduct.category, func.max(DailyProduct.name),
+               func.sum(DailyProduct.units), func.sum(DailyProduct.weight_g), func.sum(DailyProduct.revenue_minor))
+        .group_by(month, DailyProduct.sku, DailyProduct.category)))

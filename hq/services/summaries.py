@@ -1,4 +1,5 @@
-"""Store and chain summaries from the daily rollups, each beside the period before.
+"""Store and chain summaries from the daily rollups, each beside the period before (the whole
+chain's top products and categories over whole months from the chain's month rollup).
 
 Revenue is the sum of sale totals (after savings, tax included) less the refunds synced for
 the same business days (a ``refund`` item's ``total_minor``); units count pieces, a
@@ -14,6 +15,7 @@ import heapq
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, and_, cast, func, or_, select
@@ -21,7 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from hq.errors import InvalidRequestError
-from hq.models import DailyPayment, DailyProduct, DailySales, Store, SyncEvent
+from hq.models import ChainMonthlyProduct, DailyPayment, DailyProduct, DailySales, Store, SyncEvent
 from hq.schemas import CategoryFigure, Change, Figures, PaymentShare, ProductFigure, StoreFigure, SummaryOut
 from hq.services.periods import DateRange
 from retail.money import Money
@@ -50,12 +52,24 @@ def _in(model, r: DateRange):  # type: ignore[no-untyped-def]
     return and_(model.business_date >= r.start, model.business_date <= r.end)
 
 
-def _both(model, stores: Sequence[str] | None, cur: DateRange, prev: DateRange):  # type: ignore[no-untyped-def]
-    """Rows of either period: one range when they are adjacent or overlap (the usual case)."""
+def _span(day, cur: DateRange, prev: DateRange):  # type: ignore[no-untyped-def]
+    """Conditions on the date column ``day`` for rows of either period: one range when they are
+    adjacent or overlap (the usual case), else that range narrowed to the two periods."""
     lo, hi = min(cur.start, prev.start), max(cur.end, prev.end)
-    if (hi - lo).days + 1 <= cur.days + prev.days:
-        return _where(model, stores, DateRange(lo, hi))
-    return [or_(_in(model, cur), _in(model, prev)), *_where(model, stores, DateRange(lo, hi))[2:]]
+    conds = [day >= lo, day <= hi]
+    if (hi - lo).days + 1 > cur.days + prev.days:
+        conds.append(or_(and_(day >= cur.start, day <= cur.end), and_(day >= prev.start, day <= prev.end)))
+    return conds
+
+
+def _both(model, stores: Sequence[str] | None, cur: DateRange, prev: DateRange):  # type: ignore[no-untyped-def]
+    """Rows of ``stores`` (None: all) in either period."""
+    return [*_span(model.business_date, cur, prev), *_where(model, stores, cur)[2:]]
+
+
+def _whole_months(r: DateRange) -> bool:
+    """Whether ``r`` runs from the first day of a month to the last day of a month."""
+    return r.start.day == 1 and (r.end + timedelta(days=1)).day == 1
 
 
 @dataclass
@@ -151,16 +165,22 @@ def _pair(session: Session, stores: Sequence[str] | None, cur: DateRange, prev: 
         .where(*_both(DailyPayment, stores, cur, prev)).group_by(DailyPayment.method)
     ).all()
 
-    # Products: one pass grouped by (sku, category, period) with plain aggregates (no FILTER).
+    # Products: one pass grouped by (sku, category, period) with plain aggregates (no FILTER); the
+    # whole chain over whole months reads the chain's month rows, which sum the same daily rows.
     same = cur == prev
     if not same and not prev.end < cur.start:
         raise InvalidRequestError("the previous period must end before the current one starts")
-    is_cur = DailyProduct.business_date >= cur.start
-    keys = [DailyProduct.sku, DailyProduct.category] + ([] if same else [is_cur])
-    where = _where(DailyProduct, stores, cur) if same else _both(DailyProduct, stores, cur, prev)
+    rollup: type[ChainMonthlyProduct] | type[DailyProduct]
+    if stores is None and _whole_months(cur) and _whole_months(prev):
+        rollup, day = ChainMonthlyProduct, ChainMonthlyProduct.month
+        where = _span(day, cur, prev)
+    else:
+        rollup, day = DailyProduct, DailyProduct.business_date
+        where = _both(DailyProduct, stores, cur, prev)
+    keys = [rollup.sku, rollup.category] + ([] if same else [day >= cur.start])
     prods = session.execute(
-        select(*keys, func.max(DailyProduct.name), func.sum(DailyProduct.units), func.sum(DailyProduct.weight_g),
-               func.sum(DailyProduct.revenue_minor)).where(*where).group_by(*keys)
+        select(*keys, func.max(rollup.name), func.sum(rollup.units), func.sum(rollup.weight_g),
+               func.sum(rollup.revenue_minor)).where(*where).group_by(*keys)
     ).all()
     per_period: list[list[tuple[str, str, str, int, int, int]]] = [[], []]
     for row in prods:
@@ -294,8 +314,6 @@ def summary_csv(session: Session, stores: Sequence[str] | None, cur: DateRange, 
 
 def daily_revenue(session: Session, stores: Sequence[str] | None, r: DateRange) -> list[tuple[str, int]]:
     """Revenue per business day over ``r`` (days without sales are zero), for charts."""
-    from datetime import timedelta
-
     rows = dict(session.execute(
         select(DailySales.business_date, func.sum(DailySales.revenue_minor))
         .where(*_where(DailySales, stores, r)).group_by(DailySales.business_date)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import threading
 from datetime import date
+from typing import Any
+
+import pytest
 
 from broker.contract import Sale, SaleDraft, encode
+from hq.api import sync as sync_api
+from hq.schemas import SyncBatchResult
 from tests.hq.helpers import Harness, batch, make_sale, sale_item
+
+WAIT_S = 60.0  # how long a step may take before the test gives up (never a speed check)
 
 
 def _statuses(result: dict) -> list[str]:
@@ -178,3 +187,65 @@ def test_reconciliation_spans_days_and_filters_by_kiosk(hq: Harness) -> None:
                                                              "kiosk_id": "k1"}, headers=edge)
     assert [(x["business_date"], x["count"], x["highest_seq"]) for x in r.json()["rows"]] == [
         ("2026-03-14", 1, 1), ("2026-03-15", 1, 2)]
+
+
+class _CountingSlots:
+    """The worker's ingest slots, telling how many requests asked for one."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self._changed = threading.Condition()
+        self._asked = 0
+
+    def __enter__(self) -> _CountingSlots:
+        with self._changed:
+            self._asked += 1
+            self._changed.notify_all()
+        self._slots.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._slots.release()
+
+    def wait_until_asked(self, n: int) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self._asked >= n, WAIT_S)
+
+
+def test_a_worker_stores_only_as_many_batches_at_once_as_it_has_ingest_slots(
+        hq: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    edge = hq.create_store("s1")
+    slots = _CountingSlots(2)
+    app = hq.client.app
+    app.state.hq = dataclasses.replace(app.state.hq, ingest_slots=slots)  # type: ignore[attr-defined]
+    state = threading.Condition()
+    inside = [0, 0]  # now, most at once
+    release = threading.Event()
+
+    def held_apply(db: Any, batch_in: Any, now: Any) -> SyncBatchResult:
+        with state:
+            inside[0] += 1
+            inside[1] = max(inside)
+            state.notify_all()
+        assert release.wait(WAIT_S)
+        with state:
+            inside[0] -= 1
+        return SyncBatchResult(batch_id=batch_in.batch_id, store_id=batch_in.store_id, times_received=1,
+                               accepted=0, duplicates=0, conflicts=0, rejected=0, items=[])
+
+    monkeypatch.setattr(sync_api.ingest, "apply_batch", held_apply)
+    codes: list[int] = []
+    senders = [threading.Thread(target=lambda n=n: codes.append(hq.client.post(
+        "/api/v1/sync/batches", json=batch("s1", [make_sale("s1", "k1", n)]), headers=edge).status_code))
+        for n in range(1, 6)]
+    for t in senders:
+        t.start()
+    with state:
+        assert state.wait_for(lambda: inside[0] == 2, WAIT_S)
+    assert slots.wait_until_asked(5)  # all five arrived: two inside, three waiting
+    with state:
+        assert inside == [2, 2]
+    release.set()
+    for t in senders:
+        t.join()
+    assert codes == [200] * 5 and inside[1] == 2
