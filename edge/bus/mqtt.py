@@ -190,17 +190,22 @@ class EdgeMqttIngest:
 
     # -- the network thread ----------------------------------------------------------------------
     def _run(self) -> None:
-        delay = self._reconnect_min_s
+        delay, first = self._reconnect_min_s, True
         while not self._stop.is_set():
             if self._client.socket() is None:
+                # Back off before every attempt but the first: a broker that is down, or one
+                # that refuses the connection, is asked again at most every ``delay`` seconds.
+                if not first and self._stop.wait(delay):
+                    break
+                first = False
+                delay = min(delay * 2, self._reconnect_max_s)
                 try:
                     self._client.reconnect()
-                    delay = self._reconnect_min_s
                 except OSError as exc:
                     log.debug("edge ingest: broker not reachable (%s); again in %.1f s", exc, delay)
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, self._reconnect_max_s)
                     continue
+            if self._connected.is_set():
+                delay = self._reconnect_min_s
             try:
                 self._serve()
             except Exception:  # keep consuming: the broker and the ledger are the truth

@@ -300,3 +300,33 @@ def test_hostile_input_is_refused_or_dead_lettered_while_valid_sales_flow(store_
     assert all(len(d.payload) < 1024 * 1024 for d in letters)
     assert len(edge.ledger.alarm_events("dead_letter")) == len(hostile)
     assert refused is not None and refused.is_failure
+
+
+def test_an_edge_the_broker_refuses_backs_off_instead_of_asking_again_at_once(store_broker, tmp_path: Path) -> None:
+    """Wrong credentials: the broker answers every CONNECT with a refusal. The edge keeps
+    asking (the password may be fixed) but with a growing pause, never in a tight loop."""
+    import dataclasses
+    import time
+
+    from edge.bus import EdgeMqttIngest
+    from edge.ingest import IngestCore
+    from edge.ledger import Ledger
+
+    clock = SystemClock()
+    endpoint = dataclasses.replace(store_broker.edge_endpoint(), password="not-the-password")
+    with Ledger(tmp_path / "ledger.sqlite3", clock=clock) as ledger:
+        ingest = EdgeMqttIngest(endpoint, IngestCore(ledger, store_id=STORE, clock=clock), store_id=STORE, clock=clock,
+                                reconnect_max_s=0.4)
+        attempts: list[float] = []
+        real = ingest._client.reconnect
+
+        def counted():  # noqa: ANN202 - paho's own signature
+            attempts.append(time.monotonic())
+            return real()
+
+        ingest._client.reconnect = counted  # type: ignore[method-assign]
+        with ingest:
+            wait_until(lambda: len(attempts) >= 4, 30, "four connection attempts")
+            assert not ingest.connected
+        gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+        assert all(gap >= 0.15 for gap in gaps[:3]), f"attempts without a pause: {gaps}"
