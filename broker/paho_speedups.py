@@ -24,7 +24,7 @@ from paho.mqtt import client as paho_client
 from paho.mqtt import properties as paho_properties
 from paho.mqtt.packettypes import PacketTypes
 
-__all__ = ["LeanProperties", "install_lean_properties", "lean_properties_installed"]
+__all__ = ["BufferedReadClient", "LeanProperties", "install_lean_properties", "lean_properties_installed"]
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +119,39 @@ def install_lean_properties() -> bool:
 
 def lean_properties_installed() -> bool:
     return bool(_state["installed"])
+
+
+#: How much :class:`BufferedReadClient` asks the socket for at once.
+READ_SIZE = 64 * 1024
+
+
+class BufferedReadClient(paho_client.Client):
+    """paho's client, reading its socket up to 64 KiB at a time.
+
+    paho reads every packet with at least three ``recv`` calls (the type byte, each length
+    byte, the rest). For the edge, which takes every kiosk's sales, those system calls were
+    about a tenth of its time in the bus benchmark (py-spy). This client serves paho's reads
+    from one larger read instead; the bytes and their order are unchanged, and what a lost
+    connection left unread is dropped with it. :meth:`buffered` tells an external network loop
+    that bytes are waiting which ``select()`` cannot see (as ``SSLSocket.pending()`` does).
+    """
+
+    _rsock: Any = None
+    _rbuf: bytes = b""
+    _rpos: int = 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rsock is not self._sock:  # a new connection: nothing of the old one is kept
+            self._rsock, self._rbuf, self._rpos = self._sock, b"", 0
+        if self._rpos >= len(self._rbuf):
+            data = super()._sock_recv(max(bufsize, READ_SIZE))  # BlockingIOError when empty
+            if not data:
+                return data  # the broker closed the connection
+            self._rbuf, self._rpos = data, 0
+        chunk = self._rbuf[self._rpos:self._rpos + bufsize]
+        self._rpos += len(chunk)
+        return chunk
+
+    def buffered(self) -> int:
+        """Bytes read from the current connection that paho has not taken yet."""
+        return len(self._rbuf) - self._rpos if self._rsock is self._sock and self._sock is not None else 0

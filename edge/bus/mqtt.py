@@ -40,10 +40,6 @@ __all__ = ["EdgeBusError", "EdgeMqttIngest"]
 log = logging.getLogger(__name__)
 
 
-def _pending(sock: Any) -> int:
-    """Bytes a TLS socket has already decrypted (select() cannot see them)."""
-    pending = getattr(sock, "pending", None)
-    return pending() if pending is not None else 0
 
 
 #: The Receive Maximum the store broker announces (Mosquitto's ``max_inflight_messages``, 20).
@@ -100,7 +96,8 @@ class EdgeMqttIngest:
         # Unacknowledged publishes (the app acks) stay within the broker's Receive Maximum (paho
         # does not apply the CONNACK's value itself, nor allow changing it once connected); a
         # small limit also keeps paho's scan of its outgoing queue on every PUBACK short.
-        self._client = build_client(endpoint, client_id or f"edge-{store_id}", manual_ack=True, max_inflight=max_inflight)
+        self._client = build_client(endpoint, client_id or f"edge-{store_id}", manual_ack=True, max_inflight=max_inflight,
+                                    buffered_reads=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -220,11 +217,11 @@ class EdgeMqttIngest:
         if sock is None:
             return
         wanted_write = [sock] if client.want_write() else []
-        readable, writable, _ = select.select([sock], wanted_write, [], 0.0 if _pending(sock) else 0.2)
-        if readable:
+        readable, writable, _ = select.select([sock], wanted_write, [], 0.0 if self._waiting(sock) else 0.2)
+        if readable or self._waiting(sock):
             client.loop_read()
             while len(self._received) < self._batch_max and client.socket() is sock and (
-                    _pending(sock) or select.select([sock], [], [], 0.0)[0]):
+                    self._waiting(sock) or select.select([sock], [], [], 0.0)[0]):
                 client.loop_read()
         if client.socket() is not None and (writable or client.want_write()):
             client.loop_write()
@@ -233,6 +230,12 @@ class EdgeMqttIngest:
         if self._received:
             batch, self._received = self._received, []
             self._handle(batch)
+
+    def _waiting(self, sock: Any) -> bool:
+        """Bytes already read that select() cannot see: the client's read buffer, and what a TLS
+        socket has decrypted."""
+        pending = getattr(sock, "pending", None)
+        return bool(self._client.buffered() or (pending is not None and pending()))
 
     def _goodbye(self) -> None:
         client = self._client

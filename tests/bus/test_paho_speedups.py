@@ -60,3 +60,33 @@ def _packed(packet_type: int, **values: object) -> bytes:
     for name, value in values.items():
         setattr(props, name, value)
     return props.pack()
+
+
+def test_the_buffered_client_hands_paho_the_same_bytes_in_order_and_forgets_a_lost_connection() -> None:
+    import socket
+
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from broker.paho_speedups import BufferedReadClient
+
+    client = BufferedReadClient(CallbackAPIVersion.VERSION2, client_id="t", protocol=paho_client.MQTTv5)
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    client._sock = ours  # what paho's reconnect() sets
+    with pytest.raises(BlockingIOError):
+        client._sock_recv(1)  # nothing sent yet: paho's "try again later"
+    theirs.sendall(b"\x30\x05hello\x40\x02")
+    got = [client._sock_recv(1), client._sock_recv(1), client._sock_recv(5)]
+    assert got == [b"\x30", b"\x05", b"hello"] and client.buffered() == 2  # one recv served all three
+    assert client._sock_recv(4) == b"\x40\x02" and client.buffered() == 0
+    again, theirs_again = socket.socketpair()
+    theirs.sendall(b"left over")
+    client._sock_recv(4)
+    client._sock = again  # a new connection: what the old one left is not served
+    assert client.buffered() == 0
+    theirs_again.sendall(b"\x20")
+    assert client._sock_recv(1) == b"\x20"
+    theirs.close()
+    theirs_again.close()
+    ours.close()
+    again.close()
