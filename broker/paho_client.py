@@ -12,7 +12,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from broker.endpoint import MqttEndpoint
-from broker.paho_speedups import BufferedReadClient, install_lean_properties
+from broker.paho_speedups import BulkClient, install_lean_properties
 
 __all__ = ["build_client", "disconnect_and_stop"]
 
@@ -21,16 +21,15 @@ log = logging.getLogger(__name__)
 
 def build_client(endpoint: MqttEndpoint, client_id: str, *, manual_ack: bool = False,
                  reconnect_max_s: float = 2.0, max_inflight: int | None = None,
-                 buffered_reads: bool = False) -> mqtt.Client:
+                 bulk: bool = False) -> mqtt.Client:
     """A paho MQTT 5 client (callback API 2) for ``endpoint``: its credentials, its TLS (the
     store CA, and the device's client certificate where it has one), no Nagle delay, reconnect
     back-off from 0.2 s up to ``reconnect_max_s``, at most ``max_inflight`` unacknowledged
     publishes (paho's default when None), and paho's per-packet MQTT 5 properties made cheap
-    (:mod:`broker.paho_speedups`); with ``buffered_reads``, a
-    :class:`~broker.paho_speedups.BufferedReadClient` (for a client that drives its own network
-    loop and reads many messages). Callbacks and connecting are the adapter's."""
+    (:mod:`broker.paho_speedups`); with ``bulk``, a :class:`~broker.paho_speedups.BulkClient`
+    (for a client that drives its own network loop and moves many messages). Callbacks and connecting are the adapter's."""
     install_lean_properties()
-    cls = BufferedReadClient if buffered_reads else mqtt.Client
+    cls = BulkClient if bulk else mqtt.Client
     client = cls(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=manual_ack)
     client.username_pw_set(endpoint.username, endpoint.password)
     if endpoint.ca_file is not None:

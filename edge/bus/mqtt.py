@@ -97,7 +97,7 @@ class EdgeMqttIngest:
         # does not apply the CONNACK's value itself, nor allow changing it once connected); a
         # small limit also keeps paho's scan of its outgoing queue on every PUBACK short.
         self._client = build_client(endpoint, client_id or f"edge-{store_id}", manual_ack=True, max_inflight=max_inflight,
-                                    buffered_reads=True)
+                                    bulk=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -260,10 +260,11 @@ class EdgeMqttIngest:
             self._client.disconnect()  # the broker keeps them in the session and resends them
             self._stop.wait(1.0)
             return
-        for topic, payload in self._core.replies(outcomes):
-            self._client.publish(topic, payload, qos=1)
-        for m in batch:
-            if m.qos > 0:
-                self._client.ack(m.mid, m.qos)
+        with self._client.batched_writes():  # acks, commands and PUBACKs in one send
+            for topic, payload in self._core.replies(outcomes):
+                self._client.publish(topic, payload, qos=1)
+            for m in batch:
+                if m.qos > 0:
+                    self._client.ack(m.mid, m.qos)
         self.processed += len(batch)
         self.batches += 1

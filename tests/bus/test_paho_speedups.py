@@ -67,9 +67,9 @@ def test_the_buffered_client_hands_paho_the_same_bytes_in_order_and_forgets_a_lo
 
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from broker.paho_speedups import BufferedReadClient
+    from broker.paho_speedups import BulkClient
 
-    client = BufferedReadClient(CallbackAPIVersion.VERSION2, client_id="t", protocol=paho_client.MQTTv5)
+    client = BulkClient(CallbackAPIVersion.VERSION2, client_id="t", protocol=paho_client.MQTTv5)
     ours, theirs = socket.socketpair()
     ours.setblocking(False)
     client._sock = ours  # what paho's reconnect() sets
@@ -90,3 +90,28 @@ def test_the_buffered_client_hands_paho_the_same_bytes_in_order_and_forgets_a_lo
     theirs_again.close()
     ours.close()
     again.close()
+
+
+def test_the_bulk_client_sends_what_was_queued_in_a_batch_together_and_in_order() -> None:
+    import socket
+
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from broker.paho_speedups import BulkClient
+
+    client = BulkClient(CallbackAPIVersion.VERSION2, client_id="t", protocol=paho_client.MQTTv5)
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.settimeout(5)
+    client._sock = ours
+    with client.batched_writes():
+        for mid in (1, 2, 3):
+            client._send_puback(mid)  # what ack(mid, 1) sends
+        theirs.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            theirs.recv(100)  # nothing is sent inside the block
+        theirs.settimeout(5)
+    assert len(client._out_packet) == 0
+    assert theirs.recv(100) == b"\x40\x02\x00\x01\x40\x02\x00\x02\x40\x02\x00\x03"
+    ours.close()
+    theirs.close()
