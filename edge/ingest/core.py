@@ -33,6 +33,7 @@ from broker.contract import (
     SaleAck,
     SaleAcks,
     TopicError,
+    TopicRef,
     decode,
     encode,
     kiosk_topic,
@@ -47,6 +48,9 @@ __all__ = ["Decision", "Inbound", "IngestCore", "Outcome", "in_process_edge"]
 log = logging.getLogger(__name__)
 
 Decision = Literal["accepted", "duplicate", "rejected", "dead_letter"]
+
+#: Parsed topics kept (a store's kiosks each publish on one sale topic).
+_TOPIC_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ class IngestCore:
         self._clock = clock
         self._cooldown = timedelta(seconds=resync_cooldown_s)
         self._command_ttl = timedelta(seconds=command_ttl_s)
+        self._topics: dict[str, TopicRef] = {}  # topic -> parsed, one entry per kiosk in practice
 
     @property
     def ledger(self) -> Ledger:
@@ -108,7 +113,7 @@ class IngestCore:
 
     def _decide(self, db: sqlite3.Connection, batch: Sequence[Inbound], *, isolate: bool) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        rows = SaleRows()
+        rows = SaleRows(at=self._ledger.now())  # the batch's sales are received together
         # Each kiosk's sequence row, read once per batch and written once at its end; a
         # message's change is kept only once the message went through (in isolation: once its
         # savepoint is released, so a failed message leaves it as it was).
@@ -162,10 +167,14 @@ class IngestCore:
 
     def _one(self, db: sqlite3.Connection, m: Inbound, sequences: dict[str, _SeqState],
              pending: list[tuple[str, _SeqState]], rows: SaleRows) -> Outcome:
-        try:
-            ref = parse_topic(m.topic)
-        except TopicError as exc:
-            return self._dead(db, m, "bad_topic", str(exc), None)
+        ref = self._topics.get(m.topic)
+        if ref is None:
+            try:
+                ref = parse_topic(m.topic)
+            except TopicError as exc:
+                return self._dead(db, m, "bad_topic", str(exc), None)
+            if len(self._topics) < _TOPIC_CACHE:
+                self._topics[m.topic] = ref
         if ref.store_id != self._store or ref.kind != "sale" or ref.kiosk_id is None:
             return self._dead(db, m, "bad_topic", f"not a sale topic of store {self._store}: {m.topic}", None)
         kiosk = ref.kiosk_id
@@ -209,7 +218,8 @@ class IngestCore:
 
         if clash is not None:
             self._ledger.alarm(db, "sequence_reused", f"{kiosk}/{sale.seq}", f"seq {sale.seq} already used by sale {clash[0]}")
-        ack = SaleAck(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status="accepted")
+        # the values come from the sale just validated: no need to check them again
+        ack = SaleAck.model_construct(kiosk_id=kiosk, sale_id=sale.sale_id, seq=sale.seq, status="accepted")
         commands, new_state = self._track_sequence(db, kiosk, sale.seq, state)
         pending.append((kiosk, new_state))
         return Outcome("accepted", kiosk, sale.sale_id, sale.seq, ack=ack, commands=commands)

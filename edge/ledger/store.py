@@ -89,6 +89,7 @@ class SaleRows:
     lines: list[tuple[object, ...]] = field(default_factory=list)
     moves: list[tuple[object, ...]] = field(default_factory=list)
     outbox: list[tuple[object, ...]] = field(default_factory=list)
+    at: str | None = None  # when the sales were received, if the same for all (else now, each)
 
     def clear(self) -> None:
         self.lines.clear()
@@ -228,7 +229,7 @@ class Ledger:
         return row_id
 
     def _insert_sale(self, db: sqlite3.Connection, sale: Sale, body: bytes, rows: SaleRows, *, if_new: bool) -> int | None:
-        now = self.now()
+        now = rows.at or self.now()
         text = body.decode("utf-8")
         cur = db.execute(
             "INSERT INTO sales (kiosk_id, sale_id, seq, body_hash, body, business_date, total_minor, currency, received_at)"
