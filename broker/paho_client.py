@@ -1,5 +1,6 @@
 """Small pieces every paho-mqtt adapter of the store bus shares: the client, built one way
-(:func:`build_client`), and a clean close (:func:`disconnect_and_stop`)."""
+(:func:`build_client`), connected one way (:func:`connect_in_background`), and a clean close
+(:func:`disconnect_and_stop`)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from broker.endpoint import MqttEndpoint
 from broker.paho_speedups import BulkClient, install_lean_properties
 
-__all__ = ["build_client", "disconnect_and_stop"]
+__all__ = ["build_client", "connect_in_background", "disconnect_and_stop"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,27 @@ def build_client(endpoint: MqttEndpoint, client_id: str, *, manual_ack: bool = F
     if max_inflight is not None:
         client.max_inflight_messages_set(max_inflight)
     return client
+
+
+def connect_in_background(client: mqtt.Client, endpoint: MqttEndpoint, *, keepalive_s: int,
+                          session_expiry_s: int | None = None, receive_maximum: int | None = None,
+                          network_thread: bool = True) -> None:
+    """Start connecting to ``endpoint`` without waiting (the broker may be down; paho keeps
+    trying). With ``session_expiry_s`` the session is persistent (``clean_start=False``: the
+    broker keeps subscriptions and queued messages that long); without, it starts clean.
+    ``receive_maximum`` caps what the broker may push unacknowledged. ``network_thread``
+    starts paho's own network thread; an adapter that drives paho's loop itself says False."""
+    props = None
+    if session_expiry_s is not None or receive_maximum is not None:
+        props = Properties(PacketTypes.CONNECT)
+        if session_expiry_s is not None:
+            props.SessionExpiryInterval = session_expiry_s
+        if receive_maximum is not None:
+            props.ReceiveMaximum = receive_maximum
+    client.connect_async(endpoint.host, endpoint.port, keepalive=keepalive_s, clean_start=session_expiry_s is None,
+                         properties=props)
+    if network_thread:
+        client.loop_start()
 
 
 def _no_delay(client: mqtt.Client, userdata: object, sock: Any) -> None:

@@ -37,7 +37,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Protocol, Seque
 
 import paho.mqtt.client as mqtt
 
-from broker.paho_client import build_client, disconnect_and_stop
+from broker.paho_client import build_client, connect_in_background, disconnect_and_stop
 from broker.contract import (
     CatalogueManifest,
     CataloguePromotions,
@@ -816,9 +816,7 @@ class MqttCatalogueSync:
         if self._worker is not None:
             return self
         self.sync.announce()
-        self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=self._keepalive_s,
-                                   clean_start=True)
-        self._client.loop_start()
+        connect_in_background(self._client, self._endpoint, keepalive_s=self._keepalive_s)
         self._worker = threading.Thread(target=self._run, name=f"catalogue-sync-{self.sync.kiosk_id}", daemon=True)
         self._worker.start()
         return self

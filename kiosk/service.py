@@ -65,7 +65,7 @@ from broker.contract import (
 )
 from broker.endpoint import MqttEndpoint
 from kiosk.app_wiring import KioskRuntime, LaneDevices, demo_members, demo_staff
-from broker.paho_client import build_client
+from broker.paho_client import build_client, connect_in_background
 from kiosk.bus.mqtt import MqttKioskBus
 from kiosk.catalogue_replica import CatalogueReplica
 from kiosk.catalogue_sync import CatalogueSync, MqttCatalogueSync, PromotionsBundle, SqliteReplicaStore
@@ -454,9 +454,7 @@ class MqttKioskControl:
             raise KioskServiceError("the control link is closed")
         if not self._started:
             self._started = True
-            self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=self._keepalive_s,
-                                       clean_start=True)
-            self._client.loop_start()
+            connect_in_background(self._client, self._endpoint, keepalive_s=self._keepalive_s)
         return self
 
     def close(self) -> None:

@@ -25,14 +25,12 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from broker.contract import EdgeState, edge_state_topic, encode, kiosk_filter
 from broker.endpoint import MqttEndpoint
 from edge.errors import EdgeError
 from edge.ingest import Inbound, IngestCore
-from broker.paho_client import build_client
+from broker.paho_client import build_client, connect_in_background
 from retail.clock import Clock
 
 __all__ = ["EdgeBusError", "EdgeMqttIngest"]
@@ -114,12 +112,9 @@ class EdgeMqttIngest:
         if self._worker is not None:
             return self
         self._arm_will()
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self._session_expiry_s
-        props.ReceiveMaximum = self._receive_maximum
-        self._client.connect_async(
-            self._endpoint.host, self._endpoint.port, keepalive=self._keepalive_s, clean_start=False, properties=props
-        )
+        connect_in_background(self._client, self._endpoint, keepalive_s=self._keepalive_s,
+                              session_expiry_s=self._session_expiry_s, receive_maximum=self._receive_maximum,
+                              network_thread=False)  # this adapter drives paho itself: see _run
         self._worker = threading.Thread(target=self._run, name=f"edge-ingest-{self._store}", daemon=True)
         self._worker.start()
         return self

@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 import paho.mqtt.client as mqtt
 
-from broker.paho_client import build_client, disconnect_and_stop
+from broker.paho_client import build_client, connect_in_background, disconnect_and_stop
 from broker.contract import (
     CatalogueManifest,
     CataloguePromotions,
@@ -209,8 +209,7 @@ class MqttCatalogueBus:
         client.on_publish = self._on_publish
         client.on_message = self._on_message
         self._client = client
-        client.connect_async(endpoint.host, endpoint.port, keepalive=keepalive_s, clean_start=True)
-        client.loop_start()
+        connect_in_background(client, endpoint, keepalive_s=keepalive_s)
 
     @property
     def connected(self) -> bool:

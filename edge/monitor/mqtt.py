@@ -19,10 +19,8 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
-from broker.paho_client import build_client, disconnect_and_stop
+from broker.paho_client import build_client, connect_in_background, disconnect_and_stop
 from broker.contract import alarm_topic, kiosk_filter
 from broker.endpoint import MqttEndpoint
 from edge.errors import EdgeError
@@ -90,13 +88,10 @@ class MqttMonitor:
             return self
         self.monitor.publisher = self
         self.monitor.on_dirty = self._wake
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self._session_expiry_s
-        self._client.connect_async(self._endpoint.host, self._endpoint.port, keepalive=self._keepalive_s,
-                                   clean_start=False, properties=props)
         self._worker = threading.Thread(target=self._run, name=f"edge-monitor-{self._store}", daemon=True)
         self._worker.start()
-        self._client.loop_start()
+        connect_in_background(self._client, self._endpoint, keepalive_s=self._keepalive_s,
+                              session_expiry_s=self._session_expiry_s)
         return self
 
     def __enter__(self) -> MqttMonitor:

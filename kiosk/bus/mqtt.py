@@ -37,7 +37,7 @@ from broker.contract import (
     kiosk_topic,
 )
 from broker.endpoint import MqttEndpoint
-from broker.paho_client import build_client
+from broker.paho_client import build_client, connect_in_background
 from kiosk.bus.planner import DeliveryPlanner
 from kiosk.errors import KioskError
 from kiosk.outbox import JournalEntry, SaleOutbox
@@ -122,12 +122,8 @@ class MqttKioskBus:
             return self
         self._outbox.add_listener(self._on_recorded)
         self._arm_will()
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self._session_expiry_s
-        self._client.connect_async(
-            self._endpoint.host, self._endpoint.port, keepalive=self._keepalive_s, clean_start=False, properties=props
-        )
-        self._client.loop_start()
+        connect_in_background(self._client, self._endpoint, keepalive_s=self._keepalive_s,
+                              session_expiry_s=self._session_expiry_s)
         self._worker = threading.Thread(target=self._run, name=f"kiosk-bus-{self._kiosk}", daemon=True)
         self._worker.start()
         return self
